@@ -1,0 +1,117 @@
+"""Blue/green AKS behind one Application Gateway: the runbook, declared.
+
+`active` decides which cluster's AGIC owns the gateway; changing it is the cut-over, reverting
+it the rollback. Read README.md before a first `pulumi up`.
+"""
+
+import pulumi
+from pulumi_azure_native import resources
+
+import config
+from components.agic import Agic, AgicArgs
+from components.cluster import Cluster, ClusterArgs
+from components.gateway import Gateway, GatewayArgs
+from components.network import Network, NetworkArgs
+from components.smoke_gate import SmokeGate, SmokeGateArgs
+from components.workload import Workload, WorkloadArgs
+
+# 1. Load and validate the whole config: a bad value stops here, before anything is created.
+cfg = config.load()
+prefix = f"{cfg.name_prefix}-{pulumi.get_stack()}"
+group = resources.ResourceGroup(
+    "resource-group",
+    resource_group_name=f"{prefix}-rg",
+    location=cfg.location,
+    opts=pulumi.ResourceOptions(protect=True),
+)
+
+# 2. One VNet: a gateway subnet and one subnet per color.
+network = Network(
+    "network",
+    NetworkArgs(
+        resource_group_name=group.name,
+        location=cfg.location,
+        name=f"{prefix}-vnet",
+        config=cfg.network,
+        cluster_subnets={color: str(cfg.clusters[color].subnet_cidr) for color in config.COLORS},
+    ),
+)
+
+# 3. One Application Gateway v2, created minimal, then owned by AGIC.
+gateway = Gateway(
+    "gateway",
+    GatewayArgs(
+        resource_group_name=group.name,
+        resource_group_id=group.id,
+        location=cfg.location,
+        name=f"{prefix}-appgw",
+        subnet_id=network.gateway_subnet_id,
+        config=cfg.gateway,
+    ),
+)
+
+# 4. Both clusters (a retired standby is left out), the app in each, and each app's smoke gate.
+clusters: dict[config.Color, Cluster] = {}
+gates: dict[config.Color, list[SmokeGate]] = {}
+for color in cfg.enabled_colors():
+    is_active = color == cfg.active
+    version = cfg.clusters[color].kubernetes_version
+    cluster = clusters[color] = Cluster(
+        color,
+        ClusterArgs(
+            color=color,
+            resource_group_name=group.name,
+            location=cfg.location,
+            name=f"{prefix}-{color}",
+            subnet_id=network.cluster_subnet_ids[color],
+            config=cfg.clusters[color],
+            network=cfg.network,
+            active=is_active,
+        ),
+    )
+    gates[color] = []
+    for app in cfg.workloads:
+        workload = Workload(f"{color}-{app.name}", WorkloadArgs(app, cluster.provider))
+        gates[color].append(
+            SmokeGate(
+                f"{color}-{app.name}-smoke",
+                SmokeGateArgs(
+                    workload=workload,
+                    workload_config=app,
+                    kubernetes_version=version,
+                    serves_ingress=is_active,
+                    config=cfg.smoke,
+                    provider=cluster.provider,
+                ),
+            )
+        )
+
+# 5. AGIC on the active cluster only, after that cluster's gates pass.
+agic = Agic(
+    "agic",
+    AgicArgs(
+        resource_group_name=group.name,
+        resource_group_id=group.id,
+        location=cfg.location,
+        name=prefix,
+        gateway_id=gateway.gateway_id,
+        gateway_subnet_id=network.gateway_subnet_id,
+        clusters=clusters,
+        active=cfg.active,
+        gates=gates[cfg.active],
+        config=cfg.agic,
+    ),
+)
+
+# 6. What operators read after `pulumi up`; kubeconfigs are deliberately not exported.
+pulumi.export("activeColor", cfg.active)
+pulumi.export("gatewayPublicIp", gateway.public_ip_address)
+pulumi.export("agicCluster", agic.cluster_name)
+pulumi.export("agicRelease", agic.release_name)
+pulumi.export(
+    "clusters",
+    {
+        color: {"name": cluster.cluster_name, "kubernetesVersion": cluster.kubernetes_version}
+        for color, cluster in clusters.items()
+    },
+)

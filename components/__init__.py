@@ -1,0 +1,1 @@
+"""One ComponentResource per concept of the blue/green stack."""

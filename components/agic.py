@@ -1,0 +1,145 @@
+"""The Application Gateway Ingress Controller: its identity, its access, and the one release.
+
+Exactly one AGIC release exists, on the active cluster. Flipping `active` replaces it,
+delete-before-create: two controllers at once would fight over the gateway and the old one could
+write last. While neither runs, the gateway keeps the last config AGIC wrote, so traffic flows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi_azure_native import managedidentity
+
+from components.cluster import Cluster
+from components.role_grant import RoleGrant, assign
+from config import COLORS, AgicConfig, Color
+
+CHART = "oci://mcr.microsoft.com/azure-application-gateway/charts/ingress-azure"
+CHART_NAME = "ingress-azure"
+TOKEN_AUDIENCE = "api://AzureADTokenExchange"
+
+
+def release_name(color: Color) -> str:
+    # The color in the name makes a flip a change of `name`, which replace_on_changes turns into
+    # an explicit replacement: the engine's own provider-change semantics are not relied on.
+    return f"agic-{color}"
+
+
+def service_account_name(release: str, fullname_override: str | None = None) -> str:
+    """The chart's ServiceAccount name: the federated credential's subject must match it exactly."""
+    if fullname_override:
+        name = fullname_override
+    elif CHART_NAME in release:
+        name = release
+    else:
+        name = f"{release}-sa-{CHART_NAME}"
+    return name[:63].rstrip("-")
+
+
+def federated_subject(namespace: str, color: Color) -> str:
+    return f"system:serviceaccount:{namespace}:{service_account_name(release_name(color))}"
+
+
+@dataclass(frozen=True)
+class AgicArgs:
+    resource_group_name: pulumi.Input[str]
+    resource_group_id: pulumi.Input[str]
+    location: str
+    name: str
+    gateway_id: pulumi.Input[str]
+    gateway_subnet_id: pulumi.Input[str]
+    clusters: dict[Color, Cluster]
+    active: Color
+    gates: Sequence[pulumi.Resource]
+    config: AgicConfig
+
+
+class Agic(pulumi.ComponentResource):
+    release_name: str
+    cluster_name: pulumi.Output[str]
+    identity_client_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: AgicArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("aks-bluegreen:index:Agic", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        identity = managedidentity.UserAssignedIdentity(
+            f"{name}-identity",
+            resource_group_name=args.resource_group_name,
+            resource_name_=f"{args.name}-agic",
+            location=args.location,
+            opts=child,
+        )
+        # Least privilege, each on its own resource: AGIC writes the gateway, reads the group it
+        # sits in, and joins the gateway's subnet when it writes the gateway config.
+        grants = {
+            "gateway-contributor": RoleGrant("Contributor", args.gateway_id),
+            "resource-group-reader": RoleGrant("Reader", args.resource_group_id),
+            "gateway-subnet-network-contributor": RoleGrant(
+                "Network Contributor", args.gateway_subnet_id
+            ),
+        }
+        assignments = [
+            assign(f"{name}-{key}", grant, identity.principal_id, child)
+            for key, grant in grants.items()
+        ]
+
+        # Azure refuses concurrent writes of federated credentials on one identity
+        # ("ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity"): chain them.
+        credentials: dict[Color, managedidentity.FederatedIdentityCredential] = {}
+        previous: list[pulumi.Resource] = []
+        for color in COLORS:
+            if color not in args.clusters:
+                continue
+            credentials[color] = managedidentity.FederatedIdentityCredential(
+                f"{name}-{color}-federation",
+                resource_group_name=args.resource_group_name,
+                resource_name_=identity.name,
+                federated_identity_credential_resource_name=f"agic-{color}",
+                issuer=args.clusters[color].oidc_issuer_url,
+                subject=federated_subject(args.config.namespace, color),
+                audiences=[TOKEN_AUDIENCE],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=previous),
+            )
+            previous = [credentials[color]]
+
+        active = args.clusters[args.active]
+        self.release_name = release_name(args.active)
+        k8s.helm.v3.Release(
+            f"{name}-release",
+            name=self.release_name,
+            chart=CHART,
+            version=args.config.chart_version,
+            namespace=args.config.namespace,
+            create_namespace=True,
+            values={
+                "appgw": {"applicationGatewayID": args.gateway_id, "shared": False},
+                "armAuth": {"type": "workloadIdentity", "identityClientID": identity.client_id},
+                "rbac": {"enabled": True},
+                "reconcilePeriodSeconds": args.config.reconcile_period_seconds,
+            },
+            timeout=600,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=active.provider,
+                delete_before_replace=True,
+                replace_on_changes=["name"],
+                # The gates prove the app answers inside the target cluster; the credential and
+                # grants must exist before AGIC's first token exchange and first gateway write.
+                depends_on=[*args.gates, credentials[args.active], *assignments],
+            ),
+        )
+        self.cluster_name = active.cluster_name
+        self.identity_client_id = identity.client_id
+        self.register_outputs(
+            {
+                "releaseName": self.release_name,
+                "clusterName": self.cluster_name,
+                "identityClientId": self.identity_client_id,
+            }
+        )

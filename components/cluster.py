@@ -1,0 +1,125 @@
+"""One AKS cluster of the pair, with its control-plane identity and its Kubernetes provider."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi_azure_native import containerservice, managedidentity
+
+from components.role_grant import RoleGrant, assign
+from config import ClusterConfig, Color, NetworkConfig
+
+COLOR_TAG = "aks-bluegreen-color"
+
+
+@dataclass(frozen=True)
+class ClusterArgs:
+    color: Color
+    resource_group_name: pulumi.Input[str]
+    location: str
+    name: str
+    subnet_id: pulumi.Input[str]
+    config: ClusterConfig
+    network: NetworkConfig
+    active: bool
+
+
+class Cluster(pulumi.ComponentResource):
+    cluster_name: pulumi.Output[str]
+    kubernetes_version: str
+    oidc_issuer_url: pulumi.Output[str]
+    provider: k8s.Provider
+
+    def __init__(
+        self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("aks-bluegreen:index:Cluster", name, None, opts)
+        cfg = args.config
+        # A system-assigned identity exists only once the cluster does, too late to be granted
+        # its subnet before AKS needs it; a user-assigned one is granted first.
+        identity = managedidentity.UserAssignedIdentity(
+            f"{name}-control-plane-identity",
+            resource_group_name=args.resource_group_name,
+            resource_name_=f"{args.name}-control-plane",
+            location=args.location,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # `az aks create` grants this itself; ARM does not. Without it, load balancers and
+        # node NICs in the custom subnet fail with LinkedAuthorizationFailed.
+        subnet_grant = assign(
+            f"{name}-subnet-network-contributor",
+            RoleGrant(role="Network Contributor", scope=args.subnet_id),
+            identity.principal_id,
+            pulumi.ResourceOptions(parent=self),
+        )
+        cluster = containerservice.ManagedCluster(
+            f"{name}-aks",
+            resource_group_name=args.resource_group_name,
+            resource_name_=args.name,
+            location=args.location,
+            dns_prefix=args.name,
+            kubernetes_version=cfg.kubernetes_version,
+            identity=containerservice.ManagedClusterIdentityArgs(
+                type=containerservice.ResourceIdentityType.USER_ASSIGNED,
+                user_assigned_identities=[identity.id],
+            ),
+            agent_pool_profiles=[
+                containerservice.ManagedClusterAgentPoolProfileArgs(
+                    name="system",
+                    mode=containerservice.AgentPoolMode.SYSTEM,
+                    count=cfg.node_count,
+                    vm_size=cfg.vm_size,
+                    max_pods=cfg.max_pods,
+                    orchestrator_version=cfg.kubernetes_version,
+                    os_type=containerservice.OSType.LINUX,
+                    type=containerservice.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
+                    vnet_subnet_id=args.subnet_id,
+                )
+            ],
+            # Plain Azure CNI, not overlay: AGIC programs pod IPs into the gateway's backend
+            # pools, so pod IPs must be VNet addresses the gateway can route to.
+            network_profile=containerservice.ContainerServiceNetworkProfileArgs(
+                network_plugin=containerservice.NetworkPlugin.AZURE,
+                load_balancer_sku=containerservice.LoadBalancerSku.STANDARD,
+                service_cidr=str(args.network.service_cidr),
+                dns_service_ip=str(args.network.dns_service_ip),
+            ),
+            oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
+            security_profile=containerservice.ManagedClusterSecurityProfileArgs(
+                workload_identity=containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(
+                    enabled=True
+                )
+            ),
+            enable_rbac=True,
+            # Lets reviewers and the policy pack tell the pair apart without parsing names.
+            tags={COLOR_TAG: args.color},
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[subnet_grant], protect=args.active
+            ),
+        )
+        credentials = containerservice.list_managed_cluster_user_credentials_output(
+            resource_group_name=args.resource_group_name, resource_name=cluster.name
+        )
+        kubeconfig = pulumi.Output.secret(
+            credentials.kubeconfigs[0].value.apply(lambda v: base64.b64decode(v).decode())
+        )
+        self.provider = k8s.Provider(
+            f"{name}-kubernetes",
+            kubeconfig=kubeconfig,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.cluster_name = cluster.name
+        self.kubernetes_version = cfg.kubernetes_version
+        self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(
+            lambda profile: (profile.issuer_url if profile else None) or ""
+        )
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "kubernetesVersion": self.kubernetes_version,
+                "oidcIssuerUrl": self.oidc_issuer_url,
+            }
+        )

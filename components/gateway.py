@@ -1,0 +1,140 @@
+"""The Application Gateway v2 and its public IP, created minimal and then handed to AGIC."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import network
+
+from config import GatewayConfig
+
+# AGIC rewrites these collections from the active cluster's Ingresses. Pulumi must never diff
+# them, or every `pulumi up` would put the placeholder config back and cut traffic.
+AGIC_OWNED_PROPERTIES: tuple[str, ...] = (
+    "backendAddressPools",
+    "backendHttpSettingsCollection",
+    "httpListeners",
+    "requestRoutingRules",
+    "probes",
+    "urlPathMaps",
+    "redirectConfigurations",
+    "sslCertificates",
+    "frontendPorts",
+    "tags",
+)
+
+_FRONTEND_IP = "appgw-public-frontend"
+_PORT = "port-80"
+_LISTENER = "placeholder-listener"
+_POOL = "placeholder-pool"
+_SETTINGS = "placeholder-settings"
+
+
+@dataclass(frozen=True)
+class GatewayArgs:
+    resource_group_name: pulumi.Input[str]
+    resource_group_id: pulumi.Input[str]
+    location: str
+    name: str
+    subnet_id: pulumi.Input[str]
+    config: GatewayConfig
+
+
+def child_id(gateway_id: str, collection: str, child: str) -> str:
+    # Sub-resources of a gateway are addressed by ARM ID, built from the gateway's own ID; the
+    # gateway does not exist yet when its first config is sent, so the ID is assembled.
+    return f"{gateway_id}/{collection}/{child}"
+
+
+class Gateway(pulumi.ComponentResource):
+    gateway_id: pulumi.Output[str]
+    gateway_name: pulumi.Output[str]
+    public_ip_address: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: GatewayArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("aks-bluegreen:index:Gateway", name, None, opts)
+        public_ip = network.PublicIPAddress(
+            f"{name}-public-ip",
+            resource_group_name=args.resource_group_name,
+            public_ip_address_name=f"{args.name}-pip",
+            location=args.location,
+            # A v2 gateway accepts only a Standard, static public IP.
+            sku=network.PublicIPAddressSkuArgs(name=network.PublicIPAddressSkuName.STANDARD),
+            public_ip_allocation_method=network.IPAllocationMethod.STATIC,
+            opts=pulumi.ResourceOptions(parent=self, protect=True),
+        )
+        own_id = pulumi.Output.from_input(args.resource_group_id).apply(
+            lambda rg: f"{rg}/providers/Microsoft.Network/applicationGateways/{args.name}"
+        )
+
+        def ref(collection: str, child: str) -> network.SubResourceArgs:
+            return network.SubResourceArgs(
+                id=own_id.apply(lambda g: child_id(g, collection, child))
+            )
+
+        gateway = network.ApplicationGateway(
+            f"{name}-appgw",
+            resource_group_name=args.resource_group_name,
+            application_gateway_name=args.name,
+            location=args.location,
+            sku=network.ApplicationGatewaySkuArgs(
+                name=args.config.sku, tier=args.config.sku, capacity=args.config.capacity
+            ),
+            gateway_ip_configurations=[
+                network.ApplicationGatewayIPConfigurationArgs(
+                    name="appgw-ip-config", subnet=network.SubResourceArgs(id=args.subnet_id)
+                )
+            ],
+            frontend_ip_configurations=[
+                network.ApplicationGatewayFrontendIPConfigurationArgs(
+                    name=_FRONTEND_IP, public_ip_address=network.SubResourceArgs(id=public_ip.id)
+                )
+            ],
+            # ARM refuses a gateway without at least one of each below; AGIC replaces them.
+            frontend_ports=[network.ApplicationGatewayFrontendPortArgs(name=_PORT, port=80)],
+            backend_address_pools=[network.ApplicationGatewayBackendAddressPoolArgs(name=_POOL)],
+            backend_http_settings_collection=[
+                network.ApplicationGatewayBackendHttpSettingsArgs(
+                    name=_SETTINGS,
+                    port=80,
+                    protocol=network.ApplicationGatewayProtocol.HTTP,
+                    cookie_based_affinity=network.ApplicationGatewayCookieBasedAffinity.DISABLED,
+                    request_timeout=30,
+                )
+            ],
+            http_listeners=[
+                network.ApplicationGatewayHttpListenerArgs(
+                    name=_LISTENER,
+                    frontend_ip_configuration=ref("frontendIPConfigurations", _FRONTEND_IP),
+                    frontend_port=ref("frontendPorts", _PORT),
+                    protocol=network.ApplicationGatewayProtocol.HTTP,
+                )
+            ],
+            request_routing_rules=[
+                network.ApplicationGatewayRequestRoutingRuleArgs(
+                    name="placeholder-rule",
+                    rule_type=network.ApplicationGatewayRequestRoutingRuleType.BASIC,
+                    # API versions since 2021-08-01 require a priority on every rule.
+                    priority=19500,
+                    http_listener=ref("httpListeners", _LISTENER),
+                    backend_address_pool=ref("backendAddressPools", _POOL),
+                    backend_http_settings=ref("backendHttpSettingsCollection", _SETTINGS),
+                )
+            ],
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=True, ignore_changes=list(AGIC_OWNED_PROPERTIES)
+            ),
+        )
+        self.gateway_id = gateway.id
+        self.gateway_name = gateway.name
+        self.public_ip_address = public_ip.ip_address.apply(lambda ip: ip or "")
+        self.register_outputs(
+            {
+                "gatewayId": self.gateway_id,
+                "gatewayName": self.gateway_name,
+                "publicIpAddress": self.public_ip_address,
+            }
+        )

@@ -1,0 +1,401 @@
+"""The stack's configuration: one pydantic model, read from `pulumi.Config`, validated up front.
+
+Every default reproduces the runbook: one VNet, a gateway subnet, 10.240.0.0/16 for blue and
+10.241.0.0/16 for green, Azure CNI, three replicas of aspnetapp. Every invalid value stops the
+program with one `pulumi.RunError` that names the key and the fix, before any resource exists.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from ipaddress import IPv4Address, IPv4Network
+from typing import Any, Literal
+
+import pulumi
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+PROJECT = "aks-bluegreen"
+COLORS: tuple[str, str] = ("blue", "green")
+Color = Literal["blue", "green"]
+
+# AKS accepts "1.33" (latest patch) or "1.33.2"; anything else is refused by ARM mid-deployment,
+# long after the gateway and network exist, so it is refused here instead.
+_VERSION = re.compile(r"^1\.(0|[1-9]\d*)(\.(0|[1-9]\d*))?$")
+_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+class NetworkConfig(_Model):
+    vnet_cidr: IPv4Network = IPv4Network("10.224.0.0/11")
+    # Application Gateway v2 needs a subnet of its own; Microsoft recommends a /24 so the
+    # gateway can scale out, and refuses to share it with anything else.
+    gateway_subnet_cidr: IPv4Network = IPv4Network("10.225.0.0/24")
+    # Cluster-internal ranges: must not overlap the VNet, or pods cannot reach VNet addresses.
+    service_cidr: IPv4Network = IPv4Network("10.0.0.0/16")
+    dns_service_ip: IPv4Address = IPv4Address("10.0.0.10")
+
+
+class ClusterConfig(_Model):
+    enabled: bool = True
+    kubernetes_version: str
+    subnet_cidr: IPv4Network
+    node_count: int = Field(default=3, ge=1, le=100)
+    vm_size: str = Field(default="Standard_D4s_v5", pattern=r"^Standard_[A-Za-z0-9_]+$")
+    # Azure CNI reserves max_pods + 1 VNet addresses per node up front.
+    max_pods: int = Field(default=30, ge=10, le=250)
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _version_is_aks_shaped(cls, value: str) -> str:
+        if not _VERSION.match(value):
+            raise ValueError(
+                f"'{value}' is not a Kubernetes version AKS accepts; "
+                'write MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. "1.33" (quote it in YAML)'
+            )
+        return value
+
+    def addresses_needed(self) -> int:
+        # One surge node during upgrades; Azure keeps 5 addresses of every subnet.
+        return (self.node_count + 1) * (self.max_pods + 1) + 5
+
+
+def _default_clusters() -> dict[str, ClusterConfig]:
+    return {
+        "blue": ClusterConfig(kubernetes_version="1.33", subnet_cidr=IPv4Network("10.240.0.0/16")),
+        "green": ClusterConfig(kubernetes_version="1.34", subnet_cidr=IPv4Network("10.241.0.0/16")),
+    }
+
+
+class GatewayConfig(_Model):
+    # AGIC drives only v2 gateways. WAF_v2 would also need a firewall policy this program does
+    # not create, so only Standard_v2 is offered.
+    sku: Literal["Standard_v2"] = "Standard_v2"
+    capacity: int = Field(default=2, ge=1, le=125)
+
+
+class AgicConfig(_Model):
+    chart_version: str = Field(default="1.9.8", pattern=r"^\d+\.\d+\.\d+$")
+    namespace: str = "agic"
+    # The chart accepts 30-300 s. Without it AGIC only reacts to Kubernetes events and never
+    # repairs drift on the gateway made outside Kubernetes.
+    reconcile_period_seconds: int = Field(default=60, ge=30, le=300)
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace_is_dns_label(cls, value: str) -> str:
+        return _dns_label(value)
+
+
+class WorkloadConfig(_Model):
+    name: str
+    image: str = Field(min_length=1)
+    replicas: int = Field(default=3, ge=1, le=100)
+    container_port: int = Field(default=8080, ge=1, le=65535)
+    path: str = Field(default="/", pattern=r"^/")
+    host: str | None = None
+    health_path: str = Field(default="/", pattern=r"^/")
+    namespace: str | None = None
+
+    @field_validator("name", "namespace")
+    @classmethod
+    def _names_are_dns_labels(cls, value: str | None) -> str | None:
+        return None if value is None else _dns_label(value)
+
+    @property
+    def resolved_namespace(self) -> str:
+        return self.namespace or self.name
+
+
+def _default_workloads() -> tuple[WorkloadConfig, ...]:
+    return (WorkloadConfig(name="aspnetapp", image="mcr.microsoft.com/dotnet/samples:aspnetapp"),)
+
+
+class SmokeConfig(_Model):
+    # curl's own image: small, non-root, and `sh` for the status-code check.
+    image: str = "curlimages/curl:8.11.1"
+    attempts: int = Field(default=10, ge=1, le=60)
+    timeout_seconds: int = Field(default=5, ge=1, le=60)
+
+
+class StackConfig(_Model):
+    active: Color
+    location: str = Field(default="westeurope", pattern=r"^[a-z0-9]+$")
+    name_prefix: str = Field(default="aksbg", pattern=r"^[a-z][a-z0-9]{1,11}$")
+    network: NetworkConfig = NetworkConfig()
+    gateway: GatewayConfig = GatewayConfig()
+    clusters: dict[Color, ClusterConfig] = Field(default_factory=_default_clusters)
+    agic: AgicConfig = AgicConfig()
+    workloads: tuple[WorkloadConfig, ...] = Field(default_factory=_default_workloads, min_length=1)
+    smoke: SmokeConfig = SmokeConfig()
+
+    @field_validator("active", mode="before")
+    @classmethod
+    def _active_is_a_color(cls, value: Any) -> Any:
+        if value not in COLORS:
+            raise ValueError(f"'{value}' is not a cluster; set it to blue or green")
+        return value
+
+    @field_validator("clusters", mode="before")
+    @classmethod
+    def _both_colors_declared(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            missing = [color for color in COLORS if color not in value]
+            unknown = [key for key in value if key not in COLORS]
+            if unknown:
+                raise ValueError(f"unknown cluster {unknown[0]!r}; the clusters are blue and green")
+            if missing:
+                raise ValueError(
+                    f"cluster {missing[0]!r} is missing; declare both blue and green "
+                    "(retire one with enabled: false)"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> StackConfig:
+        _check_active_enabled(self)
+        _check_addresses(self)
+        _check_workloads_unique(self)
+        return self
+
+    @property
+    def standby(self) -> Color:
+        return "green" if self.active == "blue" else "blue"
+
+    def enabled_colors(self) -> list[Color]:
+        return [color for color in COLORS if self.clusters[color].enabled]
+
+
+class ConfigError(ValueError):
+    """A problem with a named key; `key` is relative to the project namespace."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{PROJECT}:{key}: {problem}")
+        self.key = key
+
+
+def _dns_label(value: str) -> str:
+    if not _DNS_LABEL.match(value):
+        raise ValueError(
+            f"'{value}' is not a Kubernetes name; use lower-case letters, digits and '-', "
+            "starting with a letter, at most 63 characters"
+        )
+    return value
+
+
+def _check_active_enabled(cfg: StackConfig) -> None:
+    if not cfg.clusters[cfg.active].enabled:
+        raise ConfigError(
+            f"clusters.{cfg.active}.enabled",
+            f"the active cluster cannot be retired; move traffic first (set active: "
+            f"{cfg.standby}), then retire {cfg.active} in a later change",
+        )
+
+
+def _check_addresses(cfg: StackConfig) -> None:
+    net = cfg.network
+    subnets: list[tuple[str, IPv4Network]] = [
+        ("network.gatewaySubnetCidr", net.gateway_subnet_cidr)
+    ]
+    subnets += [(f"clusters.{c}.subnetCidr", cfg.clusters[c].subnet_cidr) for c in COLORS]
+    for key, cidr in subnets:
+        if not cidr.subnet_of(net.vnet_cidr):
+            raise ConfigError(
+                key, f"{cidr} lies outside the VNet {net.vnet_cidr}; pick a range inside it"
+            )
+    for i, (key_a, a) in enumerate(subnets):
+        for key_b, b in subnets[i + 1 :]:
+            if a.overlaps(b):
+                raise ConfigError(
+                    key_b, f"{b} overlaps {PROJECT}:{key_a} ({a}); give each subnet its own range"
+                )
+    if net.gateway_subnet_cidr.prefixlen > 26:
+        raise ConfigError(
+            "network.gatewaySubnetCidr",
+            f"{net.gateway_subnet_cidr} is too small for Application Gateway v2; "
+            "use a /26 or larger (/24 recommended)",
+        )
+    for color in COLORS:
+        cluster = cfg.clusters[color]
+        usable = cluster.subnet_cidr.num_addresses
+        if usable < cluster.addresses_needed():
+            raise ConfigError(
+                f"clusters.{color}.subnetCidr",
+                f"{cluster.subnet_cidr} has {usable} addresses but Azure CNI needs "
+                f"{cluster.addresses_needed()} for {cluster.node_count} nodes (+1 upgrade surge) "
+                f"x {cluster.max_pods + 1}; use a larger range or fewer maxPods",
+            )
+    if net.service_cidr.overlaps(net.vnet_cidr):
+        raise ConfigError(
+            "network.serviceCidr",
+            f"{net.service_cidr} overlaps the VNet {net.vnet_cidr}; pick a range outside it",
+        )
+    if net.dns_service_ip not in net.service_cidr or net.dns_service_ip in (
+        net.service_cidr.network_address,
+        net.service_cidr.network_address + 1,
+    ):
+        raise ConfigError(
+            "network.dnsServiceIp",
+            f"{net.dns_service_ip} must be inside serviceCidr {net.service_cidr}, "
+            "and not its first two addresses (e.g. x.x.x.10)",
+        )
+
+
+def _check_workloads_unique(cfg: StackConfig) -> None:
+    seen_names: set[str] = set()
+    seen_routes: dict[tuple[str | None, str], str] = {}
+    for index, workload in enumerate(cfg.workloads):
+        if workload.name in seen_names:
+            raise ConfigError(
+                f"workloads[{index}].name", f"'{workload.name}' is used twice; names must be unique"
+            )
+        seen_names.add(workload.name)
+        route = (workload.host, workload.path)
+        if route in seen_routes:
+            raise ConfigError(
+                f"workloads[{index}].path",
+                f"host {workload.host or '(any)'} path {workload.path} is already routed to "
+                f"'{seen_routes[route]}'; AGIC would merge both into one rule: "
+                "give each workload its own host or path",
+            )
+        seen_routes[route] = workload.name
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+# Keys whose values are objects or lists: Pulumi hands them over as JSON text.
+_STRUCTURED = {"network", "gateway", "clusters", "agic", "workloads", "smoke"}
+CONFIG_KEYS: tuple[str, ...] = tuple(to_camel(k) for k in StackConfig.model_fields)
+_KNOWN = set(StackConfig.model_fields) | set(CONFIG_KEYS)
+
+
+def parse(raw: dict[str, Any]) -> StackConfig:
+    """Validates raw config values (keys without the project prefix), or raises ConfigError."""
+    unknown = sorted(key for key in raw if key not in _KNOWN)
+    if unknown:
+        known = ", ".join(sorted(CONFIG_KEYS))
+        raise ConfigError(
+            unknown[0], f"unknown key; remove it or fix its spelling (known: {known})"
+        )
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in _STRUCTURED and isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as err:
+                raise ConfigError(key, f"is not valid structured config ({err.msg})") from None
+        values[key] = value
+    try:
+        return StackConfig.model_validate(values)
+    except ValidationError as err:
+        raise _first_problem(err) from None
+
+
+def _first_problem(err: ValidationError) -> ConfigError:
+    problem = err.errors()[0]
+    key = _key_of(problem["loc"])
+    ctx = problem.get("ctx") or {}
+    if isinstance(ctx.get("error"), ConfigError):
+        return ctx["error"]
+    kind = problem["type"]
+    message = problem["msg"].removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        message = "unknown key; remove it or fix its spelling"
+    elif kind == "missing":
+        message = "is required; add it"
+    elif kind == "string_type":
+        message = f'{problem["input"]!r} must be text; quote it in YAML ("1.30" stays 1.30)'
+    elif kind.startswith("ip_v4"):
+        message = (
+            f"{problem['input']!r} is not an IPv4 address or CIDR; write it like 10.240.0.0/16"
+        )
+    elif kind.startswith("literal_error") or kind == "enum":
+        message = f"{problem['input']!r} is not allowed; {problem['msg'].lower()}"
+    elif kind in {
+        "greater_than_equal",
+        "less_than_equal",
+        "int_parsing",
+        "string_pattern_mismatch",
+    }:
+        message = f"{problem['input']!r}: {problem['msg'].lower()}"
+    return ConfigError(key, message)
+
+
+def _key_of(loc: tuple[int | str, ...]) -> str:
+    key = ""
+    for part in loc:
+        if isinstance(part, int):
+            key += f"[{part}]"
+        else:
+            key += ("." if key else "") + to_camel(str(part))
+    return key
+
+
+def _raw_project_config() -> dict[str, Any]:
+    """Every value set under the project's namespace, whether the CLI passed it or a test did."""
+    prefix = f"{PROJECT}:"
+    merged = dict(pulumi.runtime.get_config_env())
+    merged.update(pulumi.runtime.config.CONFIG.get())
+    return {key[len(prefix) :]: value for key, value in merged.items() if key.startswith(prefix)}
+
+
+def load() -> StackConfig:
+    """Reads and validates the stack config; any problem stops the program with one message."""
+    try:
+        return parse(_raw_project_config())
+    except ConfigError as err:
+        raise pulumi.RunError(str(err)) from None
+
+
+# --- between two configs ---------------------------------------------------------------------
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def check_transition(base: StackConfig, head: StackConfig) -> None:
+    """Refuses a config change that AKS would reject mid-deployment or that loses a rollback.
+
+    Only a change between two known configs can show these, so the offline plan, which sees
+    the pull request's base and head, is where they are enforced.
+    """
+    for color in COLORS:
+        before, after = base.clusters[color], head.clusters[color]
+        if not (before.enabled and after.enabled):
+            continue
+        old, new = _version_key(before.kubernetes_version), _version_key(after.kubernetes_version)
+        key = f"clusters.{color}.kubernetesVersion"
+        if new[:2] < old[:2] or (len(old) == len(new) == 3 and new < old):
+            raise ConfigError(
+                key,
+                f"{before.kubernetes_version} -> {after.kubernetes_version} is a downgrade, which "
+                "AKS refuses; to go back, retire this cluster and build it again at the old "
+                "version",
+            )
+        if new[1] - old[1] > 1:
+            raise ConfigError(
+                key,
+                f"{before.kubernetes_version} -> {after.kubernetes_version} skips a minor version, "
+                f"which AKS refuses; upgrade to 1.{old[1] + 1} first",
+            )
+    retired_live = base.active != head.active and not head.clusters[base.active].enabled
+    if retired_live:
+        raise ConfigError(
+            f"clusters.{base.active}.enabled",
+            f"{base.active} is serving until this change lands; cut over to {head.active} first "
+            f"and retire {base.active} in a later change, so a rollback stays one revert away",
+        )

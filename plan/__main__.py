@@ -1,0 +1,99 @@
+"""`python -m plan [BASE] [HEAD]`: what changing a stack's config from BASE to HEAD would do.
+
+Both configs run through the real program under Pulumi's mocks; no cloud, no credentials and no
+Pulumi CLI are needed, so it also serves pull requests from forks. Exit status: 0 the change is
+acceptable, 1 a mandatory policy or a transition rule refuses it, 2 a config is invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import config
+from plan.diff import diff
+from plan.evaluate import PROGRAM_DIR, ProgramError, evaluate
+from plan.render import PlanReport, render
+from plan.stack_file import StackFileError, read_config
+
+EXIT_REFUSED = 1
+EXIT_INVALID = 2
+
+
+def _stack_name(path: Path) -> str:
+    name = path.name
+    if name.startswith("Pulumi.") and name.endswith((".yaml", ".yml")):
+        return name.removeprefix("Pulumi.").rsplit(".", 1)[0]
+    return "plan"
+
+
+def _parse(path: Path, raw: dict[str, object]) -> config.StackConfig:
+    prefix = f"{config.PROJECT}:"
+    own = {k.removeprefix(prefix): v for k, v in raw.items() if k.startswith(prefix)}
+    try:
+        return config.parse(own)
+    except config.ConfigError as err:
+        raise ProgramError(f"{path}: {err}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="plan", description=__doc__.splitlines()[0])
+    parser.add_argument("base", nargs="?", type=Path, default=PROGRAM_DIR / "Pulumi.blue.yaml")
+    parser.add_argument("head", nargs="?", type=Path, default=PROGRAM_DIR / "Pulumi.green.yaml")
+    parser.add_argument(
+        "--stack", help="stack name both configs are evaluated as (default: HEAD's)"
+    )
+    parser.add_argument("--format", choices=("text", "markdown"), default="text")
+    parser.add_argument("--no-policies", action="store_true", help="skip the policy pack")
+    args = parser.parse_args(argv)
+    stack = args.stack or _stack_name(args.head)
+
+    try:
+        raw_base, raw_head = read_config(args.base), read_config(args.head)
+        base_cfg, head_cfg = _parse(args.base, raw_base), _parse(args.head, raw_head)
+        base = evaluate(raw_base, stack)
+        head = evaluate(raw_head, stack)
+    except (StackFileError, ProgramError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INVALID
+
+    refusals: list[str] = []
+    try:
+        config.check_transition(base_cfg, head_cfg)
+    except config.ConfigError as err:
+        refusals.append(f"refused: {err}")
+
+    policy_lines: list[str] = []
+    mandatory = 0
+    if not args.no_policies:
+        from plan.policy_check import check
+
+        for violation in check(head):
+            policy_lines.append(
+                f"{violation.enforcement_level}: {violation.policy}: {violation.message}"
+                + (f" ({violation.urn.rsplit('::', 1)[-1]})" if violation.urn else "")
+            )
+            mandatory += violation.enforcement_level == "mandatory"
+
+    report = PlanReport(
+        base_label=os.path.relpath(args.base),
+        head_label=os.path.relpath(args.head),
+        stack=stack,
+        base_active=base_cfg.active,
+        head_active=head_cfg.active,
+        plan=diff(base, head),
+        policy_lines=tuple(policy_lines),
+        policies_ran=not args.no_policies,
+    )
+    sys.stdout.write(render(report, args.format))
+    for refusal in refusals:
+        print(refusal, file=sys.stderr)
+    if mandatory:
+        print(f"refused: {mandatory} mandatory policy violation(s), listed above", file=sys.stderr)
+    return EXIT_REFUSED if refusals or mandatory else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""Deterministic stand-ins for what Azure and Kubernetes would answer.
+
+Every value derives from the resource's own inputs, so two evaluations of the same config give
+identical outputs, and a diff between two configs shows only what the configs change.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+
+import pulumi
+
+SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
+TENANT_ID = "11111111-1111-1111-1111-111111111111"
+# TEST-NET-3: a documentation address that can never be someone's real gateway.
+PUBLIC_IP = "203.0.113.10"
+_NAMESPACE = uuid.UUID("3f1c2b9e-0d7a-4c55-8e8b-6a2f4d1e9c70")
+
+# token -> (ARM provider path, input that holds the resource's own name)
+_ARM: dict[str, tuple[str, str]] = {
+    "azure-native:resources:ResourceGroup": ("", "resourceGroupName"),
+    "azure-native:network:VirtualNetwork": (
+        "Microsoft.Network/virtualNetworks",
+        "virtualNetworkName",
+    ),
+    "azure-native:network:PublicIPAddress": (
+        "Microsoft.Network/publicIPAddresses",
+        "publicIpAddressName",
+    ),
+    "azure-native:network:ApplicationGateway": (
+        "Microsoft.Network/applicationGateways",
+        "applicationGatewayName",
+    ),
+    "azure-native:managedidentity:UserAssignedIdentity": (
+        "Microsoft.ManagedIdentity/userAssignedIdentities",
+        "resourceName",
+    ),
+    "azure-native:containerservice:ManagedCluster": (
+        "Microsoft.ContainerService/managedClusters",
+        "resourceName",
+    ),
+}
+
+
+def stable_uuid(*parts: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, "|".join(parts)))
+
+
+def _arm_id(typ: str, inputs: dict[str, Any], name: str) -> str:
+    group = (
+        f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{inputs.get('resourceGroupName', name)}"
+    )
+    if typ == "azure-native:network:Subnet":
+        return (
+            f"{group}/providers/Microsoft.Network/virtualNetworks/"
+            f"{inputs['virtualNetworkName']}/subnets/{inputs['subnetName']}"
+        )
+    if typ == "azure-native:managedidentity:FederatedIdentityCredential":
+        return (
+            f"{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"
+            f"{inputs['resourceName']}/federatedIdentityCredentials/"
+            f"{inputs['federatedIdentityCredentialResourceName']}"
+        )
+    if typ == "azure-native:authorization:RoleAssignment":
+        return (
+            f"{inputs['scope']}/providers/Microsoft.Authorization/roleAssignments/"
+            f"{inputs.get('roleAssignmentName', name)}"
+        )
+    path, name_key = _ARM.get(typ, ("Mock/unknown", "name"))
+    resource_name = inputs.get(name_key, name)
+    if not path:
+        return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{resource_name}"
+    return f"{group}/providers/{path}/{resource_name}"
+
+
+def kubeconfig_for(cluster: str) -> str:
+    server = f"https://{cluster}.hcp.azmk8s.io:443"
+    return (
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters:\n- name: {cluster}\n  cluster:\n    server: {server}\n"
+        f"contexts:\n- name: {cluster}\n  context:\n"
+        f"    cluster: {cluster}\n    user: {cluster}-user\n"
+        f"current-context: {cluster}\n"
+        f"users:\n- name: {cluster}-user\n  user:\n    token: offline-plan-placeholder\n"
+    )
+
+
+class CloudMocks(pulumi.runtime.Mocks):
+    """Answers resource registrations and invokes the way Azure and Kubernetes would, offline."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        typ = args.typ
+        if typ.startswith("pulumi:providers:"):
+            return f"{args.name}-provider-id", inputs
+        if typ.startswith("kubernetes:"):
+            meta = inputs.get("metadata") or {}
+            namespace = meta.get("namespace") or inputs.get("namespace")
+            name = meta.get("name") or inputs.get("name") or args.name
+            return (f"{namespace}/{name}" if namespace else name), inputs
+        if not typ.startswith("azure-native:"):
+            return f"{args.name}-id", inputs
+        arm_id = _arm_id(typ, inputs, args.name)
+        state = {**inputs, "id": arm_id, "name": arm_id.rsplit("/", 1)[-1]}
+        if typ == "azure-native:managedidentity:UserAssignedIdentity":
+            state["clientId"] = stable_uuid("client", arm_id)
+            state["principalId"] = stable_uuid("principal", arm_id)
+            state["tenantId"] = TENANT_ID
+        elif typ == "azure-native:network:PublicIPAddress":
+            state["ipAddress"] = PUBLIC_IP
+        elif typ == "azure-native:containerservice:ManagedCluster":
+            issuer = f"https://{inputs.get('location')}.oic.prod-aks.azure.com/{TENANT_ID}/{stable_uuid(arm_id)}/"
+            state["oidcIssuerProfile"] = {
+                **(inputs.get("oidcIssuerProfile") or {}),
+                "issuerURL": issuer,
+            }
+            state["currentKubernetesVersion"] = inputs.get("kubernetesVersion")
+            # ARM answers the identity list it was sent as a map of ID -> client/principal IDs.
+            identity = inputs.get("identity") or {}
+            state["identity"] = {
+                **identity,
+                "userAssignedIdentities": {
+                    ref: {
+                        "clientId": stable_uuid("client", ref),
+                        "principalId": stable_uuid("principal", ref),
+                    }
+                    for ref in identity.get("userAssignedIdentities") or []
+                },
+            }
+            state["fqdn"] = f"{inputs.get('dnsPrefix')}-dns.hcp.{inputs.get('location')}.azmk8s.io"
+        return arm_id, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        if args.token == "azure-native:containerservice:listManagedClusterUserCredentials":
+            cluster = str(args.args.get("resourceName"))
+            kubeconfig = kubeconfig_for(cluster)
+            encoded = base64.b64encode(kubeconfig.encode()).decode()
+            return {"kubeconfigs": [{"name": "clusterUser", "value": encoded}]}
+        if args.token == "azure-native:authorization:getClientConfig":
+            return {
+                "subscriptionId": SUBSCRIPTION_ID,
+                "tenantId": TENANT_ID,
+                "clientId": stable_uuid("caller"),
+                "objectId": stable_uuid("caller-object"),
+            }
+        raise NotImplementedError(f"the offline plan has no answer for invoke {args.token}")

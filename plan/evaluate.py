@@ -1,0 +1,168 @@
+"""Runs the real `__main__.py` under Pulumi's mocks and records everything it registers.
+
+The record is what the Pulumi engine would receive: each resource's type, inputs, parent,
+provider and options (protect, delete_before_replace, ignore_changes, replace_on_changes,
+depends_on), in registration order, plus the stack outputs and every invoke.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from plan.cloud_mocks import CloudMocks
+
+PROGRAM_DIR = Path(__file__).resolve().parent.parent
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+class ProgramError(Exception):
+    """The program refused its config (a `pulumi.RunError`): the message is for the user."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    provider: str
+    inputs: dict[str, Any]
+    secret_inputs: frozenset[str]
+    protect: bool
+    delete_before_replace: bool
+    ignore_changes: tuple[str, ...]
+    replace_on_changes: tuple[str, ...]
+    dependencies: tuple[str, ...]
+    custom_timeouts: dict[str, str]
+
+    @property
+    def is_provider(self) -> bool:
+        return self.type.startswith("pulumi:providers:")
+
+    @property
+    def touches_cloud(self) -> bool:
+        """Azure resources: what a flip must leave untouched."""
+        return self.custom and self.type.startswith("azure-native:")
+
+
+@dataclass
+class Evaluation:
+    resources: dict[str, Registration] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def of_type(self, typ: str) -> list[Registration]:
+        return [r for r in self.resources.values() if r.type == typ]
+
+    def one(self, typ: str, name: str | None = None) -> Registration:
+        found = [r for r in self.of_type(typ) if name is None or r.name == name]
+        if len(found) != 1:
+            raise LookupError(f"expected one {typ} {name or ''}, found {len(found)}")
+        return found[0]
+
+
+def _unwrap(value: Any, path: str, secrets: set[str]) -> Any:
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            secrets.add(path)
+            return _unwrap(value["value"], path, secrets)
+        return {k: _unwrap(v, f"{path}.{k}" if path else k, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(v, f"{path}[{i}]", secrets) for i, v in enumerate(value)]
+    return value
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: pulumi.runtime.Mocks, evaluation: Evaluation) -> None:
+        super().__init__(mocks)
+        self.evaluation = evaluation
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == STACK_TYPE:
+            return response
+        secrets: set[str] = set()
+        inputs = _unwrap(rpc.deserialize_properties(request.object), "", secrets)
+        timeouts = request.customTimeouts
+        self.evaluation.resources[response.urn] = Registration(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            custom=request.custom,
+            parent=request.parent,
+            # A provider reference is "<provider URN>::<provider ID>".
+            provider=request.provider.rsplit("::", 1)[0] if request.provider else "",
+            inputs=inputs,
+            secret_inputs=frozenset(secrets),
+            protect=request.protect,
+            delete_before_replace=request.deleteBeforeReplace,
+            ignore_changes=tuple(request.ignoreChanges),
+            replace_on_changes=tuple(request.replaceOnChanges),
+            dependencies=tuple(sorted(request.dependencies)),
+            custom_timeouts={
+                k: v
+                for k, v in (
+                    ("create", timeouts.create),
+                    ("update", timeouts.update),
+                    ("delete", timeouts.delete),
+                )
+                if v
+            },
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        if request.urn.split("::")[2] == STACK_TYPE:
+            secrets: set[str] = set()
+            self.evaluation.outputs = _unwrap(
+                rpc.deserialize_properties(request.outputs), "", secrets
+            )
+        return super().RegisterResourceOutputs(request)
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        self.evaluation.invokes.append((request.tok, rpc.deserialize_properties(request.args)))
+        return super().Invoke(request)
+
+
+def evaluate(
+    config: dict[str, Any],
+    stack: str,
+    project: str = "aks-bluegreen",
+    program_dir: Path = PROGRAM_DIR,
+) -> Evaluation:
+    """Evaluates the program once for `config`: fully qualified keys, values as the CLI passes."""
+    evaluation = Evaluation()
+    monitor = RecordingMonitor(CloudMocks(), evaluation)
+    pulumi.runtime.set_mocks(
+        CloudMocks(), project=project, stack=stack, preview=False, monitor=monitor
+    )
+    # set_mocks registers a root stack of its own; the program gets a fresh one, as under the CLI.
+    settings.ROOT.set(None)
+    pulumi.runtime.set_all_config({k: _as_config_text(v) for k, v in config.items()})
+    main = program_dir / "__main__.py"
+    if str(program_dir) not in sys.path:
+        sys.path.insert(0, str(program_dir))
+    try:
+        _sync_await(run_in_stack(lambda: runpy.run_path(str(main), run_name="__main__")))
+    except pulumi.RunError as err:
+        raise ProgramError(str(err)) from None
+    finally:
+        settings.ROOT.set(None)
+    return evaluation
+
+
+def _as_config_text(value: Any) -> str:
+    # The CLI hands every config value to the program as text; objects and lists as JSON.
+    return value if isinstance(value, str) else json.dumps(value)

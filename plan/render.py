@@ -1,0 +1,117 @@
+"""Prints a plan for a terminal or as Markdown for a pull request's job summary."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Literal
+
+from plan.diff import Plan, Step
+
+Format = Literal["text", "markdown"]
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    base_label: str
+    head_label: str
+    stack: str
+    base_active: str
+    head_active: str
+    plan: Plan
+    policy_lines: tuple[str, ...]
+    policies_ran: bool
+
+
+def _where(step: Step) -> str:
+    change = step.change
+    reg = (
+        (change.before or change.after)
+        if step.kind == "delete"
+        else (change.after or change.before)
+    )
+    if reg is None or not reg.provider:
+        return ""
+    # Kubernetes resources run on one cluster's provider, named after its color.
+    return reg.provider.rsplit("::", 1)[-1].removesuffix("-kubernetes")
+
+
+def _detail(step: Step) -> str:
+    parts = [p for p in (step.note, step.change.reason if step.kind != "state-only" else "") if p]
+    return "; ".join(dict.fromkeys(parts))
+
+
+def _summary(report: PlanReport) -> list[str]:
+    plan = report.plan
+    counts = Counter(c.action for c in plan.changes.values())
+    cloud = [c for c in plan.changes.values() if c.touches_cloud]
+    cloud_touched = [c for c in cloud if c.action not in ("same", "state-only")]
+    flip = (
+        f"active: {report.base_active} -> {report.head_active}"
+        if report.base_active != report.head_active
+        else f"active: {report.head_active} (unchanged)"
+    )
+    return [
+        flip,
+        f"{len(plan.changes)} resources: {counts['create']} to create, {counts['replace']} to "
+        f"replace, {counts['update']} to update, {counts['delete']} to delete, "
+        f"{counts['state-only']} state-only, {counts['same']} untouched",
+        f"Azure resources touched: {len(cloud_touched)} of {len(cloud)}",
+    ]
+
+
+def render(report: PlanReport, fmt: Format) -> str:
+    return _markdown(report) if fmt == "markdown" else _text(report)
+
+
+def _text(report: PlanReport) -> str:
+    lines = [f"Offline plan for stack '{report.stack}': {report.base_label} -> {report.head_label}"]
+    lines += [f"  {line}" for line in _summary(report)]
+    lines.append("")
+    if report.plan.steps:
+        lines.append("Steps, in the order the engine runs them:")
+        for number, step in enumerate(report.plan.steps, 1):
+            where = _where(step)
+            lines.append(
+                f"  {number:>2}. {step.kind:<10} {step.change.type} {step.change.name}"
+                + (f" [{where}]" if where else "")
+                + (f"  ({_detail(step)})" if _detail(step) else "")
+            )
+    else:
+        lines.append("No changes.")
+    lines.append("")
+    lines += _policy_section(report, bullet="  ")
+    return "\n".join(lines) + "\n"
+
+
+def _markdown(report: PlanReport) -> str:
+    lines = [f"### Offline plan: `{report.stack}`", ""]
+    lines.append(f"`{report.base_label}` → `{report.head_label}`")
+    lines.append("")
+    lines += [f"- {line}" for line in _summary(report)]
+    lines.append("")
+    if report.plan.steps:
+        lines += ["| # | step | resource | cluster | why |", "|---|---|---|---|---|"]
+        for number, step in enumerate(report.plan.steps, 1):
+            lines.append(
+                f"| {number} | {step.kind} | `{step.change.type}` `{step.change.name}` | "
+                f"{_where(step)} | {_detail(step)} |"
+            )
+    else:
+        lines.append("No changes.")
+    lines.append("")
+    lines += _policy_section(report, bullet="- ")
+    lines += [
+        "",
+        "_Evaluated offline under Pulumi's mocks: no cloud, no credentials. "
+        "The `pulumi preview` job, where it can run, is the authority on Azure's side._",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _policy_section(report: PlanReport, bullet: str) -> list[str]:
+    if not report.policies_ran:
+        return ["Policies: not run (--no-policies)."]
+    if not report.policy_lines:
+        return ["Policies: all passed on the head config."]
+    return ["Policies:"] + [f"{bullet}{line}" for line in report.policy_lines]

@@ -1,0 +1,65 @@
+"""Shared fixtures: the real program evaluated under mocks for the sample stacks."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from plan.evaluate import Evaluation, evaluate  # noqa: E402
+from plan.stack_file import read_config  # noqa: E402
+
+STACK = "prod"
+
+
+def sample_config(color: str) -> dict[str, Any]:
+    return read_config(ROOT / f"Pulumi.{color}.yaml")
+
+
+def with_overrides(color: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The sample config with `aks-bluegreen:<key>` values replaced or deep-merged."""
+    config = copy.deepcopy(sample_config(color))
+    for key, value in overrides.items():
+        qualified = f"aks-bluegreen:{key}"
+        current = config.get(qualified)
+        if isinstance(current, dict) and isinstance(value, dict):
+            config[qualified] = _merge(current, value)
+        else:
+            config[qualified] = value
+    return config
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(merged.get(key), dict) and isinstance(value, dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+@pytest.fixture(scope="session")
+def blue() -> Evaluation:
+    return evaluate(sample_config("blue"), STACK)
+
+
+@pytest.fixture(scope="session")
+def green() -> Evaluation:
+    return evaluate(sample_config("green"), STACK)
+
+
+@pytest.fixture(scope="session")
+def evaluate_variant() -> Callable[..., Evaluation]:
+    def run(color: str = "blue", **overrides: Any) -> Evaluation:
+        return evaluate(with_overrides(color, overrides), STACK)
+
+    return run

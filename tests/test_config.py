@@ -1,0 +1,268 @@
+"""Bad config stops the real program with one message that names the key and the fix."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import ROOT, with_overrides
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import config
+from plan.evaluate import Evaluation, ProgramError
+
+# (overrides on the blue sample, key named in the message, words of the fix)
+BAD_CONFIGS: dict[str, tuple[dict[str, Any], str, str]] = {
+    "active is not a color": ({"active": "purple"}, "active", "set it to blue or green"),
+    "active cluster retired": (
+        {"clusters": {"blue": {"enabled": False}}},
+        "clusters.blue.enabled",
+        "move traffic first (set active: green)",
+    ),
+    "cluster subnets overlap": (
+        {"clusters": {"green": {"subnetCidr": "10.240.128.0/17"}}},
+        "clusters.green.subnetCidr",
+        "give each subnet its own range",
+    ),
+    "subnet outside the vnet": (
+        {"clusters": {"green": {"subnetCidr": "10.10.0.0/16"}}},
+        "clusters.green.subnetCidr",
+        "pick a range inside it",
+    ),
+    "gateway subnet overlaps a cluster": (
+        {"network": {"gatewaySubnetCidr": "10.241.0.0/24"}},
+        "clusters.green.subnetCidr",
+        "give each subnet its own range",
+    ),
+    "cluster subnet too small for azure cni": (
+        {"clusters": {"blue": {"subnetCidr": "10.240.0.0/25"}}},
+        "clusters.blue.subnetCidr",
+        "use a larger range or fewer maxPods",
+    ),
+    "gateway subnet too small": (
+        {"network": {"gatewaySubnetCidr": "10.225.0.0/28"}},
+        "network.gatewaySubnetCidr",
+        "use a /26 or larger",
+    ),
+    "service cidr overlaps the vnet": (
+        {"network": {"serviceCidr": "10.240.0.0/16", "dnsServiceIp": "10.240.0.10"}},
+        "network.serviceCidr",
+        "pick a range outside it",
+    ),
+    "dns service ip outside the service cidr": (
+        {"network": {"dnsServiceIp": "10.1.0.10"}},
+        "network.dnsServiceIp",
+        "must be inside serviceCidr",
+    ),
+    "malformed kubernetes version": (
+        {"clusters": {"green": {"kubernetesVersion": "v1.34"}}},
+        "clusters.green.kubernetesVersion",
+        'e.g. "1.33"',
+    ),
+    "kubernetes version as an unquoted yaml number": (
+        {"clusters": {"green": {"kubernetesVersion": 1.3}}},
+        "clusters.green.kubernetesVersion",
+        "quote it",
+    ),
+    "not a cidr": (
+        {"network": {"vnetCidr": "10.224.0.0/33"}},
+        "network.vnetCidr",
+        "write it like 10.240.0.0/16",
+    ),
+    "unknown top-level key": ({"activ": "green"}, "activ", "fix its spelling"),
+    "unknown nested key": (
+        {"clusters": {"green": {"nodeCnt": 5}}},
+        "clusters.green.nodeCnt",
+        "fix its spelling",
+    ),
+    "a third cluster": (
+        {"clusters": {"red": {"kubernetesVersion": "1.33", "subnetCidr": "10.242.0.0/16"}}},
+        "clusters",
+        "the clusters are blue and green",
+    ),
+    "reconcile period out of the chart's range": (
+        {"agic": {"reconcilePeriodSeconds": 10}},
+        "agic.reconcilePeriodSeconds",
+        "greater than or equal to 30",
+    ),
+    "two workloads on one route": (
+        {
+            "workloads": [
+                {"name": "a", "image": "mcr.microsoft.com/dotnet/samples:aspnetapp"},
+                {"name": "b", "image": "mcr.microsoft.com/dotnet/samples:aspnetapp"},
+            ]
+        },
+        "workloads[1].path",
+        "give each workload its own host or path",
+    ),
+    "workload name not a kubernetes name": (
+        {"workloads": [{"name": "My_App", "image": "nginx:1.27"}]},
+        "workloads[0].name",
+        "use lower-case letters",
+    ),
+    "structured value that is not json": ({"network": "{not json"}, "network", "not valid"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
+def test_bad_config_stops_the_program_with_one_named_message(
+    case: str, evaluate_variant: Callable[..., Evaluation]
+) -> None:
+    overrides, key, fix = BAD_CONFIGS[case]
+    with pytest.raises(ProgramError) as raised:
+        evaluate_variant("blue", **overrides)
+    message = str(raised.value)
+    assert message.startswith(f"aks-bluegreen:{key}: "), message
+    assert fix in message
+    assert "\n" not in message and "Traceback" not in message
+
+
+def test_bad_config_raises_run_error_before_any_resource(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pulumi
+
+    monkeypatch.setattr(config, "_raw_project_config", lambda: {"active": "teal"})
+    with pytest.raises(pulumi.RunError, match="aks-bluegreen:active: 'teal' is not a cluster"):
+        config.load()
+
+
+def test_standby_may_be_retired_and_its_cluster_disappears(
+    evaluate_variant: Callable[..., Evaluation],
+) -> None:
+    retired = evaluate_variant("blue", clusters={"green": {"enabled": False}})
+    names = {r.name for r in retired.resources.values()}
+    assert "blue-aks" in names
+    assert not {n for n in names if n.startswith("green-")}
+    assert "agic-green-federation" not in names
+    # The subnet stays: it is where the next green cluster will be built.
+    assert "network-green-subnet" in names
+    assert retired.outputs["clusters"].keys() == {"blue"}
+
+
+def test_defaults_reproduce_the_runbook() -> None:
+    cfg = config.parse({"active": "blue"})
+    assert str(cfg.clusters["blue"].subnet_cidr) == "10.240.0.0/16"
+    assert str(cfg.clusters["green"].subnet_cidr) == "10.241.0.0/16"
+    [app] = cfg.workloads
+    assert (app.image, app.replicas) == ("mcr.microsoft.com/dotnet/samples:aspnetapp", 3)
+    assert cfg.clusters["blue"].node_count == 3
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "key", "fix"),
+    [
+        ("1.34", "1.33", "clusters.green.kubernetesVersion", "is a downgrade"),
+        ("1.34.2", "1.34.1", "clusters.green.kubernetesVersion", "is a downgrade"),
+        ("1.33", "1.35", "clusters.green.kubernetesVersion", "upgrade to 1.34 first"),
+    ],
+)
+def test_transition_refuses_what_aks_would_refuse(
+    before: str, after: str, key: str, fix: str
+) -> None:
+    base = config.parse({"active": "blue", "clusters": _clusters(green_version=before)})
+    head = config.parse({"active": "blue", "clusters": _clusters(green_version=after)})
+    with pytest.raises(config.ConfigError, match=fix) as raised:
+        config.check_transition(base, head)
+    assert raised.value.key == key
+
+
+def test_transition_allows_upgrades_and_patch_pinning() -> None:
+    base = config.parse({"active": "blue", "clusters": _clusters(green_version="1.33.4")})
+    for version in ("1.33", "1.33.5", "1.34", "1.34.0"):
+        head = config.parse({"active": "blue", "clusters": _clusters(green_version=version)})
+        config.check_transition(base, head)
+
+
+def test_transition_refuses_retiring_the_cluster_that_is_still_serving() -> None:
+    base = config.parse({"active": "blue", "clusters": _clusters()})
+    head_clusters = _clusters()
+    head_clusters["blue"]["enabled"] = False
+    head = config.parse({"active": "green", "clusters": head_clusters})
+    with pytest.raises(config.ConfigError, match="cut over to green first"):
+        config.check_transition(base, head)
+
+
+def _clusters(green_version: str = "1.34") -> dict[str, dict[str, Any]]:
+    return {
+        "blue": {"kubernetesVersion": "1.33", "subnetCidr": "10.240.0.0/16"},
+        "green": {"kubernetesVersion": green_version, "subnetCidr": "10.241.0.0/16"},
+    }
+
+
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**40), 2**40),
+    st.floats(allow_nan=False),
+    st.text(max_size=20),
+    st.sampled_from(["blue", "green", "10.240.0.0/16", "1.33", "10.0.0.10"]),
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "blue",
+                    "green",
+                    "kubernetesVersion",
+                    "subnetCidr",
+                    "enabled",
+                    "name",
+                    "image",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["active", "location", "network", "clusters", "agic", "workloads", "gateway", "smoke"]
+        ),
+        _values,
+        max_size=5,
+    )
+)
+def test_any_config_either_validates_or_names_a_key(raw: dict[str, Any]) -> None:
+    wire = {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in raw.items()}
+    try:
+        cfg = config.parse(wire)
+    except config.ConfigError as err:
+        assert str(err).startswith(f"aks-bluegreen:{err.key}: ")
+        top = err.key.split(".")[0].split("[")[0]
+        assert top in raw or top == "active"  # the one required key may be what is missing
+    else:
+        assert cfg.clusters[cfg.active].enabled
+
+
+def test_plan_command_reports_bad_config_in_one_line(tmp_path: Path) -> None:
+    bad = with_overrides("blue", {"active": "purple"})
+    head = tmp_path / "Pulumi.prod.yaml"
+    head.write_text(yaml.safe_dump({"config": bad}))
+    result = subprocess.run(
+        [sys.executable, "-m", "plan", str(ROOT / "Pulumi.blue.yaml"), str(head)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {head}: aks-bluegreen:active: 'purple' is not a cluster; set it to blue or green"
+    ]
+    assert result.stdout == ""

@@ -1,0 +1,32 @@
+"""The sample stacks and the project file agree with the config model."""
+
+from __future__ import annotations
+
+import yaml
+from conftest import ROOT
+
+import config
+
+
+def _config(name: str) -> dict[str, object]:
+    return yaml.safe_load((ROOT / name).read_text())["config"]
+
+
+def test_sample_stacks_differ_only_in_active() -> None:
+    blue, green = _config("Pulumi.blue.yaml"), _config("Pulumi.green.yaml")
+    assert blue.pop("aks-bluegreen:active") == "blue"
+    assert green.pop("aks-bluegreen:active") == "green"
+    assert blue == green
+
+
+def test_project_file_declares_every_config_key_and_no_other() -> None:
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["name"] == config.PROJECT
+    assert project["runtime"]["options"]["virtualenv"] == ".venv"
+    declared = set(project["config"])
+    assert declared == set(config.CONFIG_KEYS)
+    for key, spec in project["config"].items():
+        assert spec["description"], key
+        # Defaults live in the config model only: a default here would be applied by the CLI
+        # but not by the offline plan.
+        assert "default" not in spec, key
