@@ -1,0 +1,115 @@
+"""The README's main command: the offline plan, as a user runs it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conftest import ROOT, with_overrides
+
+
+_STEP = re.compile(r"^\s+\d+\. ")
+
+
+def step_lines(out: str) -> list[str]:
+    return [line for line in out.splitlines() if _STEP.match(line)]
+
+
+def run_plan(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "plan", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def stack_file(tmp_path: Path, name: str, config: dict[str, Any]) -> Path:
+    path = tmp_path / f"Pulumi.{name}.yaml"
+    path.write_text(yaml.safe_dump({"config": config}))
+    return path
+
+
+def test_readme_command_plans_the_sample_flip_in_engine_order() -> None:
+    result = subprocess.run(
+        [str(ROOT / "bin" / "plan")], capture_output=True, text=True, check=False, timeout=600
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "active: blue -> green" in out
+    assert "0 to create, 3 to replace, 0 to update, 0 to delete" in out
+    assert "Azure resources touched: 0 of 19" in out
+    steps = [line.split()[1:3] for line in step_lines(out)]
+    assert steps.index(["create", "kubernetes:batch/v1:Job"]) < steps.index(
+        ["delete", "kubernetes:helm.sh/v3:Release"]
+    )
+    assert [s for s in steps if s[1] == "kubernetes:helm.sh/v3:Release"] == [
+        ["delete", "kubernetes:helm.sh/v3:Release"],
+        ["create", "kubernetes:helm.sh/v3:Release"],
+    ]
+    assert "Policies: all passed on the head config." in out
+
+
+def test_markdown_format_renders_a_step_table() -> None:
+    result = run_plan("--format", "markdown")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "### Offline plan: `green`"
+    assert "| # | step | resource | cluster | why |" in lines
+    release_rows = [line for line in lines if "`agic-release`" in line]
+    assert [row.split("|")[2].strip() for row in release_rows] == ["delete", "create"]
+    assert [row.split("|")[4].strip() for row in release_rows] == ["blue", "green"]
+
+
+def test_same_config_on_both_sides_plans_nothing() -> None:
+    result = run_plan("Pulumi.blue.yaml", "Pulumi.blue.yaml", "--no-policies")
+    assert result.returncode == 0
+    assert "No changes." in result.stdout
+    assert "32 untouched" in result.stdout
+
+
+def test_rollback_plan_moves_agic_back_to_blue() -> None:
+    result = run_plan("Pulumi.green.yaml", "Pulumi.blue.yaml", "--no-policies", "--stack", "green")
+    assert result.returncode == 0
+    assert "active: green -> blue" in result.stdout
+    release = [line for line in step_lines(result.stdout) if "agic-release" in line]
+    assert "[green]" in release[0] and "delete" in release[0]
+    assert "[blue]" in release[1] and "create" in release[1]
+
+
+def test_upgrade_of_the_standby_touches_only_the_standby(tmp_path: Path) -> None:
+    upgraded = with_overrides("blue", {"clusters": {"green": {"kubernetesVersion": "1.35"}}})
+    head = stack_file(tmp_path, "green", upgraded)
+    result = run_plan(str(ROOT / "Pulumi.blue.yaml"), str(head), "--no-policies")
+    assert result.returncode == 0, result.stderr
+    changed = step_lines(result.stdout)
+    assert changed, result.stdout
+    assert all("green" in line for line in changed), changed
+    assert "update     azure-native:containerservice:ManagedCluster green-aks" in result.stdout
+
+
+def test_downgrade_is_refused_with_exit_1(tmp_path: Path) -> None:
+    downgraded = with_overrides("blue", {"clusters": {"green": {"kubernetesVersion": "1.33"}}})
+    head = stack_file(tmp_path, "green", downgraded)
+    result = run_plan(str(ROOT / "Pulumi.blue.yaml"), str(head), "--no-policies")
+    assert result.returncode == 1
+    assert (
+        "refused: aks-bluegreen:clusters.green.kubernetesVersion: 1.34 -> 1.33 is a downgrade"
+        in (result.stderr)
+    )
+
+
+def test_encrypted_value_is_named_not_crashed_on(tmp_path: Path) -> None:
+    secret = dict(with_overrides("blue", {}), **{"aks-bluegreen:location": {"secure": "AAAB"}})
+    head = stack_file(tmp_path, "green", secret)
+    result = run_plan(str(ROOT / "Pulumi.blue.yaml"), str(head))
+    assert result.returncode == 2
+    assert "aks-bluegreen:location is encrypted" in result.stderr
+    assert "Traceback" not in result.stderr
