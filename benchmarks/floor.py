@@ -13,7 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
-from pulumi_azure_native import (  # noqa: F401 - imported for their cost
+from pulumi_azure_native import (
     authorization,
     containerservice,
     managedidentity,

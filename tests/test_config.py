@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, with_overrides
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import config
+from conftest import ROOT, with_overrides
 from plan.evaluate import Evaluation, ProgramError
 
 # (overrides on the blue sample, key named in the message, words of the fix)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from conftest import STACK, sample_config
-
 from plan.diff import Plan, diff
 from plan.evaluate import Evaluation, evaluate
 

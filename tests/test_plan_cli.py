@@ -12,7 +12,6 @@ import yaml
 
 from conftest import ROOT, with_overrides
 
-
 _STEP = re.compile(r"^\s+\d+\. ")
 
 

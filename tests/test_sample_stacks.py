@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import yaml
-from conftest import ROOT
 
 import config
+from conftest import ROOT
 
 
 def _config(name: str) -> dict[str, object]:
