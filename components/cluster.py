@@ -80,13 +80,15 @@ class Cluster(pulumi.ComponentResource):
                 )
             ],
             # Plain Azure CNI, not overlay: AGIC programs pod IPs into the gateway's backend
-            # pools, so pod IPs must be VNet addresses the gateway can route to.
-            network_profile=containerservice.ContainerServiceNetworkProfileArgs(
-                network_plugin=containerservice.NetworkPlugin.AZURE,
-                load_balancer_sku=containerservice.LoadBalancerSku.STANDARD,
-                service_cidr=str(args.network.service_cidr),
-                dns_service_ip=str(args.network.dns_service_ip),
-            ),
+            # pools, so pod IPs must be VNet addresses the gateway can route to. A plain dict,
+            # not ContainerServiceNetworkProfileArgs: the Args class fills in podCidr
+            # 10.244.0.0/16, which only kubenet and overlay use and plain Azure CNI must not get.
+            network_profile={
+                "network_plugin": containerservice.NetworkPlugin.AZURE,
+                "load_balancer_sku": containerservice.LoadBalancerSku.STANDARD,
+                "service_cidr": str(args.network.service_cidr),
+                "dns_service_ip": str(args.network.dns_service_ip),
+            },
             oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
             security_profile=containerservice.ManagedClusterSecurityProfileArgs(
                 workload_identity=containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(

