@@ -14,7 +14,7 @@ from pathlib import Path
 
 import config
 from plan.diff import diff
-from plan.evaluate import PROGRAM_DIR, ProgramError, evaluate
+from plan.evaluate import PROGRAM_DIR, ProgramError, evaluate_both
 from plan.render import PlanReport, render
 from plan.stack_file import StackFileError, read_config
 
@@ -53,8 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         raw_base, raw_head = read_config(args.base), read_config(args.head)
         base_cfg, head_cfg = _parse(args.base, raw_base), _parse(args.head, raw_head)
-        base = evaluate(raw_base, stack)
-        head = evaluate(raw_head, stack)
+        base, head = evaluate_both(raw_base, raw_head, stack)
     except (StackFileError, ProgramError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID

@@ -8,8 +8,11 @@ depends_on), in registration order, plus the stack outputs and every invoke.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import runpy
 import sys
+import threading
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -166,3 +169,22 @@ def evaluate(
 def _as_config_text(value: Any) -> str:
     # The CLI hands every config value to the program as text; objects and lists as JSON.
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def evaluate_both(
+    base_config: dict[str, Any], head_config: dict[str, Any], stack: str
+) -> tuple[Evaluation, Evaluation]:
+    """Evaluates two configs at once: the base in a forked process, the head in this one.
+
+    Most of an evaluation is importing the SDKs' modules, which runs on one core; a forked
+    process on the second core halves the wall time (a spawned one re-imports everything and
+    is slower than no second process at all). A fork is only safe while this process has one
+    thread: once the Pulumi runtime has started its executor threads, a child can inherit a
+    lock one of them holds and hang, so then the two run one after the other.
+    """
+    if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return evaluate(base_config, stack), evaluate(head_config, stack)
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        base = pool.submit(evaluate, base_config, stack)
+        head = evaluate(head_config, stack)
+        return base.result(), head

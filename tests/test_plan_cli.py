@@ -112,3 +112,15 @@ def test_encrypted_value_is_named_not_crashed_on(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "aks-bluegreen:location is encrypted" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_mandatory_policy_violation_on_the_head_exits_1_with_its_message(tmp_path: Path) -> None:
+    # Valid config, refused by policy: a cluster below the pack's minimum Kubernetes version.
+    old = with_overrides("blue", {"clusters": {"blue": {"kubernetesVersion": "1.29"}}})
+    head = stack_file(tmp_path, "prod", old)
+    result = run_plan(str(head), str(head))
+    assert result.returncode == 1
+    assert "mandatory: aks-minimum-version:" in result.stdout
+    assert "1.29" in result.stdout
+    assert "refused: 1 mandatory policy violation(s), listed above" in result.stderr
+    assert run_plan(str(head), str(head), "--no-policies").returncode == 0

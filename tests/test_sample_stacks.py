@@ -27,6 +27,10 @@ def test_project_file_declares_every_config_key_and_no_other() -> None:
     assert declared == set(config.CONFIG_KEYS)
     for key, spec in project["config"].items():
         assert spec["description"], key
+        # The attributes and types the Pulumi CLI accepts in a project config declaration;
+        # objects are declared untyped, as the CLI has no object type to declare.
+        assert set(spec) <= {"type", "description", "items", "default", "secret", "value"}, key
+        assert spec.get("type", "string") in {"string", "integer", "boolean", "array"}, key
         # Defaults live in the config model only: a default here would be applied by the CLI
         # but not by the offline plan.
         assert "default" not in spec, key
