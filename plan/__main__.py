@@ -8,6 +8,7 @@ acceptable, 1 a mandatory policy or a transition rule refuses it, 2 a config is 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -47,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--format", choices=("text", "markdown"), default="text")
     parser.add_argument("--no-policies", action="store_true", help="skip the policy pack")
+    parser.add_argument(
+        "--policy-config",
+        type=Path,
+        help="JSON policy config, as `pulumi preview --policy-pack-config` takes it",
+    )
     args = parser.parse_args(argv)
     stack = args.stack or _stack_name(args.head)
 
@@ -69,7 +75,15 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_policies:
         from plan.policy_check import check
 
-        for violation in check(head):
+        try:
+            policy_config = (
+                json.loads(args.policy_config.read_text()) if args.policy_config else None
+            )
+            violations = check(head, policy_config)
+        except (OSError, ValueError) as err:
+            print(f"error: --policy-config {args.policy_config}: {err}", file=sys.stderr)
+            return EXIT_INVALID
+        for violation in violations:
             policy_lines.append(
                 f"{violation.enforcement_level}: {violation.policy}: {violation.message}"
                 + (f" ({violation.urn.rsplit('::', 1)[-1]})" if violation.urn else "")

@@ -266,3 +266,30 @@ def test_plan_command_reports_bad_config_in_one_line(tmp_path: Path) -> None:
         f"error: {head}: aks-bluegreen:active: 'purple' is not a cluster; set it to blue or green"
     ]
     assert result.stdout == ""
+
+
+def test_config_is_read_from_the_environment_the_pulumi_cli_sets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Under the CLI the language host passes config as PULUMI_CONFIG (JSON, objects as JSON text);
+    # the tests and the plan use set_all_config. Both must reach the same model.
+    import pulumi
+
+    pulumi.runtime.set_all_config({})
+    values = {
+        "aks-bluegreen:active": "green",
+        "aks-bluegreen:clusters": json.dumps(
+            {
+                "blue": {"kubernetesVersion": "1.33", "subnetCidr": "10.240.0.0/16"},
+                "green": {"kubernetesVersion": "1.34", "subnetCidr": "10.241.0.0/16"},
+            }
+        ),
+        "azure-native:location": "westeurope",
+    }
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(values))
+    cfg = config.load()
+    assert cfg.active == "green"
+    assert cfg.clusters["green"].kubernetes_version == "1.34"
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({**values, "aks-bluegreen:colour": "x"}))
+    with pytest.raises(pulumi.RunError, match="aks-bluegreen:colour: unknown key"):
+        config.load()

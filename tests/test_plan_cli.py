@@ -124,3 +124,15 @@ def test_mandatory_policy_violation_on_the_head_exits_1_with_its_message(tmp_pat
     assert "1.29" in result.stdout
     assert "refused: 1 mandatory policy violation(s), listed above" in result.stderr
     assert run_plan(str(head), str(head), "--no-policies").returncode == 0
+
+
+def test_policy_config_file_sets_the_minimum_version(tmp_path: Path) -> None:
+    policy_config = tmp_path / "policy-config.json"
+    policy_config.write_text('{"aks-minimum-version": {"minimumVersion": "1.34"}}')
+    result = run_plan("--policy-config", str(policy_config))
+    assert result.returncode == 1
+    assert "mandatory: aks-minimum-version:" in result.stdout and "1.33" in result.stdout
+    policy_config.write_text('{"aks-minimum-version": {"minimumVersion": 1.34}}')
+    invalid = run_plan("--policy-config", str(policy_config))
+    assert invalid.returncode == 2
+    assert invalid.stderr.startswith("error: --policy-config ")
