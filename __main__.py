@@ -9,11 +9,9 @@ from pulumi_azure_native import resources
 
 import config
 from components.agic import Agic, AgicArgs
-from components.cluster import Cluster, ClusterArgs
 from components.gateway import Gateway, GatewayArgs
 from components.network import Network, NetworkArgs
-from components.smoke_gate import SmokeGate, SmokeGateArgs
-from components.workload import Workload, WorkloadArgs
+from components.slot import Slot, SlotArgs
 
 # 1. Load and validate the whole config: a bad value stops here, before anything is created.
 cfg = config.load()
@@ -50,41 +48,25 @@ gateway = Gateway(
     ),
 )
 
-# 4. Both clusters (a retired standby is left out), the app in each, and each app's smoke gate.
-clusters: dict[config.Color, Cluster] = {}
-gates: dict[config.Color, list[SmokeGate]] = {}
-for color in cfg.enabled_colors():
-    is_active = color == cfg.active
-    version = cfg.clusters[color].kubernetes_version
-    cluster = clusters[color] = Cluster(
-        color,
-        ClusterArgs(
+# 4. Both slots (a retired standby is left out): the cluster, the apps, each app's smoke gate.
+slots = {
+    color: Slot(
+        f"{color}-slot",
+        SlotArgs(
             color=color,
             resource_group_name=group.name,
             location=cfg.location,
-            name=f"{prefix}-{color}",
+            cluster_name=f"{prefix}-{color}",
             subnet_id=network.cluster_subnet_ids[color],
-            config=cfg.clusters[color],
+            cluster=cfg.clusters[color],
             network=cfg.network,
-            active=is_active,
+            workloads=cfg.workloads,
+            smoke=cfg.smoke,
+            active=color == cfg.active,
         ),
     )
-    gates[color] = []
-    for app in cfg.workloads:
-        workload = Workload(f"{color}-{app.name}", WorkloadArgs(app, cluster.provider))
-        gates[color].append(
-            SmokeGate(
-                f"{color}-{app.name}-smoke",
-                SmokeGateArgs(
-                    workload=workload,
-                    workload_config=app,
-                    kubernetes_version=version,
-                    serves_ingress=is_active,
-                    config=cfg.smoke,
-                    provider=cluster.provider,
-                ),
-            )
-        )
+    for color in cfg.enabled_colors()
+}
 
 # 5. AGIC on the active cluster only, after that cluster's gates pass.
 agic = Agic(
@@ -96,9 +78,9 @@ agic = Agic(
         name=prefix,
         gateway_id=gateway.gateway_id,
         gateway_subnet_id=network.gateway_subnet_id,
-        clusters=clusters,
+        clusters={color: slot.cluster for color, slot in slots.items()},
         active=cfg.active,
-        gates=gates[cfg.active],
+        gates=slots[cfg.active].gates,
         config=cfg.agic,
     ),
 )
@@ -111,7 +93,10 @@ pulumi.export("agicRelease", agic.release_name)
 pulumi.export(
     "clusters",
     {
-        color: {"name": cluster.cluster_name, "kubernetesVersion": cluster.kubernetes_version}
-        for color, cluster in clusters.items()
+        color: {
+            "name": slot.cluster.cluster_name,
+            "kubernetesVersion": slot.cluster.kubernetes_version,
+        }
+        for color, slot in slots.items()
     },
 )

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -18,6 +19,11 @@ from plan.evaluate import Evaluation, evaluate  # noqa: E402
 from plan.stack_file import read_config  # noqa: E402
 
 STACK = "prod"
+
+# The suite's default; `pytest --hypothesis-profile=deep` fuzzes harder before a release.
+settings.register_profile("default", max_examples=300, deadline=None)
+settings.register_profile("deep", max_examples=10_000, deadline=None)
+settings.load_profile("default")
 
 
 def sample_config(color: str) -> dict[str, Any]:

@@ -37,7 +37,7 @@ def parent_name(stack: Evaluation, reg: Registration) -> str:
     return stack.resources[reg.parent].name if reg.parent in stack.resources else "<stack>"
 
 
-def test_each_sample_stack_registers_the_same_41_resources(stack: Evaluation) -> None:
+def test_each_sample_stack_registers_the_same_43_resources(stack: Evaluation) -> None:
     counts = Counter(r.type for r in stack.resources.values())
     assert counts == {
         "azure-native:resources:ResourceGroup": 1,
@@ -58,6 +58,7 @@ def test_each_sample_stack_registers_the_same_41_resources(stack: Evaluation) ->
         "kubernetes:helm.sh/v3:Release": 1,
         "aks-bluegreen:index:Network": 1,
         "aks-bluegreen:index:Gateway": 1,
+        "aks-bluegreen:index:Slot": 2,
         "aks-bluegreen:index:Cluster": 2,
         "aks-bluegreen:index:Workload": 2,
         "aks-bluegreen:index:SmokeGate": 2,
@@ -79,6 +80,9 @@ def test_components_own_their_children(stack: Evaluation) -> None:
         "blue-aspnetapp-deployment": "blue-aspnetapp",
         "green-aspnetapp-ingress": "green-aspnetapp",
         "blue-aspnetapp-smoke-job": "blue-aspnetapp-smoke",
+        "blue": "blue-slot",
+        "green-aspnetapp": "green-slot",
+        "green-aspnetapp-smoke": "green-slot",
         "agic-identity": "agic",
         "agic-release": "agic",
         "agic-green-federation": "agic",

@@ -1,0 +1,72 @@
+"""One slot of the blue/green pair: a cluster, the apps in it, and each app's smoke gate."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+
+from components.cluster import Cluster, ClusterArgs
+from components.smoke_gate import SmokeGate, SmokeGateArgs
+from components.workload import Workload, WorkloadArgs
+from config import ClusterConfig, Color, NetworkConfig, SmokeConfig, WorkloadConfig
+
+
+@dataclass(frozen=True)
+class SlotArgs:
+    color: Color
+    resource_group_name: pulumi.Input[str]
+    location: str
+    cluster_name: str
+    subnet_id: pulumi.Input[str]
+    cluster: ClusterConfig
+    network: NetworkConfig
+    workloads: Sequence[WorkloadConfig]
+    smoke: SmokeConfig
+    # The slot AGIC serves from: its cluster is protected and its gates vouch for ingress.
+    active: bool
+
+
+class Slot(pulumi.ComponentResource):
+    cluster: Cluster
+    gates: list[SmokeGate]
+
+    def __init__(
+        self, name: str, args: SlotArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("aks-bluegreen:index:Slot", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.cluster = Cluster(
+            args.color,
+            ClusterArgs(
+                color=args.color,
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                name=args.cluster_name,
+                subnet_id=args.subnet_id,
+                config=args.cluster,
+                network=args.network,
+                active=args.active,
+            ),
+            child,
+        )
+        provider = self.cluster.provider
+        self.gates = []
+        for app in args.workloads:
+            workload = Workload(f"{args.color}-{app.name}", WorkloadArgs(app, provider), child)
+            gate_args = SmokeGateArgs(
+                workload=workload,
+                workload_config=app,
+                kubernetes_version=args.cluster.kubernetes_version,
+                serves_ingress=args.active,
+                config=args.smoke,
+                provider=provider,
+            )
+            self.gates.append(SmokeGate(f"{args.color}-{app.name}-smoke", gate_args, child))
+        self.register_outputs(
+            {
+                "clusterName": self.cluster.cluster_name,
+                "gates": [gate.job_name for gate in self.gates],
+            }
+        )
