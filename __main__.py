@@ -15,7 +15,7 @@ from components.slot import Slot, SlotArgs
 
 # 1. Load and validate the whole config: a bad value stops here, before anything is created.
 cfg = config.load()
-prefix = f"{cfg.name_prefix}-{pulumi.get_stack()}"
+prefix = config.load_prefix(cfg, pulumi.get_stack())
 group = resources.ResourceGroup(
     "resource-group",
     resource_group_name=f"{prefix}-rg",

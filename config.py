@@ -352,6 +352,24 @@ def _raw_project_config() -> dict[str, Any]:
     return {key[len(prefix) :]: value for key, value in merged.items() if key.startswith(prefix)}
 
 
+_NAME_PART = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def resource_prefix(cfg: StackConfig, stack: str) -> str:
+    """`<namePrefix>-<stack>`, the start of every Azure name, or a ConfigError.
+
+    Pulumi allows stack names AKS does not allow in a cluster name or DNS prefix (dots,
+    underscores, capitals); ARM would refuse them only after the network and gateway exist.
+    """
+    if not _NAME_PART.match(stack) or len(stack) > 24:
+        raise ConfigError(
+            "namePrefix",
+            f"the stack name '{stack}' cannot be part of Azure resource names; name the stack "
+            "with lower-case letters, digits and '-' (at most 24 characters)",
+        )
+    return f"{cfg.name_prefix}-{stack}"
+
+
 def load() -> StackConfig:
     """Reads and validates the stack config; any problem stops the program with one message."""
     try:
@@ -399,3 +417,11 @@ def check_transition(base: StackConfig, head: StackConfig) -> None:
             f"{base.active} is serving until this change lands; cut over to {head.active} first "
             f"and retire {base.active} in a later change, so a rollback stays one revert away",
         )
+
+
+def load_prefix(cfg: StackConfig, stack: str) -> str:
+    """The resource name prefix for this stack; a bad stack name stops the program."""
+    try:
+        return resource_prefix(cfg, stack)
+    except ConfigError as err:
+        raise pulumi.RunError(str(err)) from None

@@ -15,8 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import config
-from conftest import ROOT, with_overrides
-from plan.evaluate import Evaluation, ProgramError
+from conftest import ROOT, sample_config, with_overrides
+from plan.evaluate import Evaluation, ProgramError, evaluate
 
 # (overrides on the blue sample, key named in the message, words of the fix)
 BAD_CONFIGS: dict[str, tuple[dict[str, Any], str, str]] = {
@@ -292,3 +292,14 @@ def test_config_is_read_from_the_environment_the_pulumi_cli_sets(
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({**values, "aks-bluegreen:colour": "x"}))
     with pytest.raises(pulumi.RunError, match="aks-bluegreen:colour: unknown key"):
         config.load()
+
+
+@pytest.mark.parametrize("stack", ["Prod", "prod.eu", "prod_eu", "-prod", "a" * 25])
+def test_stack_names_azure_cannot_use_are_refused_up_front(stack: str) -> None:
+    with pytest.raises(ProgramError, match=f"aks-bluegreen:namePrefix: the stack name '{stack}'"):
+        evaluate(sample_config("blue"), stack)
+
+
+def test_ordinary_stack_names_make_the_resource_prefix() -> None:
+    cfg = config.parse({"active": "blue"})
+    assert config.resource_prefix(cfg, "prod-weu-2") == "aksbg-prod-weu-2"
