@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import subprocess
-import sys
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from conftest import ROOT, with_overrides
+from plan.__main__ import main
 
 _STEP = re.compile(r"^\s+\d+\. ")
 
@@ -20,14 +23,11 @@ def step_lines(out: str) -> list[str]:
 
 
 def run_plan(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "plan", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    """The plan's own entry point, in this process (the README command runs once for real)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.chdir(ROOT), redirect_stdout(out), redirect_stderr(err):
+        code = main(list(args))
+    return subprocess.CompletedProcess(["plan", *args], code, out.getvalue(), err.getvalue())
 
 
 def stack_file(tmp_path: Path, name: str, config: dict[str, Any]) -> Path:
