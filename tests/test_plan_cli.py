@@ -136,3 +136,20 @@ def test_policy_config_file_sets_the_minimum_version(tmp_path: Path) -> None:
     invalid = run_plan("--policy-config", str(policy_config))
     assert invalid.returncode == 2
     assert invalid.stderr.startswith("error: --policy-config ")
+
+
+def test_retiring_the_standby_deletes_only_its_slot_apps_first(tmp_path: Path) -> None:
+    retired = with_overrides("blue", {"clusters": {"green": {"enabled": False}}})
+    head = stack_file(tmp_path, "green", retired)
+    result = run_plan(str(ROOT / "Pulumi.blue.yaml"), str(head), "--no-policies")
+    assert result.returncode == 0, result.stderr
+    steps = step_lines(result.stdout)
+    assert steps and all(line.split()[1] == "delete" for line in steps)
+    deleted = [line.split()[3] for line in steps]
+    assert all(name.startswith(("green-", "agic-green-")) for name in deleted), deleted
+    # Kubernetes objects go while their cluster still answers; the cluster goes after them,
+    # and its subnet stays for the next upgrade.
+    assert deleted.index("green-aspnetapp-deployment") < deleted.index("green-kubernetes")
+    assert deleted.index("green-kubernetes") < deleted.index("green-aks")
+    assert deleted.index("agic-green-federation") < deleted.index("green-aks")
+    assert "network-green-subnet" not in deleted
