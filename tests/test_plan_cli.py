@@ -153,3 +153,10 @@ def test_retiring_the_standby_deletes_only_its_slot_apps_first(tmp_path: Path) -
     assert deleted.index("green-kubernetes") < deleted.index("green-aks")
     assert deleted.index("agic-green-federation") < deleted.index("green-aks")
     assert "network-green-subnet" not in deleted
+
+
+def test_readme_shows_what_the_sample_flip_really_prints() -> None:
+    readme = (ROOT / "README.md").read_text()
+    shown = readme.split("The sample flip prints:\n\n```\n", 1)[1].split("```", 1)[0]
+    printed = run_plan("--no-policies").stdout
+    assert printed.startswith(shown), "README's sample plan is out of date: paste bin/plan's output"
