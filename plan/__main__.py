@@ -16,6 +16,7 @@ from pathlib import Path
 import config
 from plan.diff import diff
 from plan.evaluate import PROGRAM_DIR, ProgramError, evaluate_both
+from plan.policy_check import check, mandatory
 from plan.render import PlanReport, render
 from plan.stack_file import StackFileError, read_config
 
@@ -71,10 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         refusals.append(f"refused: {err}")
 
     policy_lines: list[str] = []
-    mandatory = 0
+    refused_by_policy = 0
     if not args.no_policies:
-        from plan.policy_check import check
-
         try:
             policy_config = (
                 json.loads(args.policy_config.read_text()) if args.policy_config else None
@@ -88,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{violation.enforcement_level}: {violation.policy}: {violation.message}"
                 + (f" ({violation.urn.rsplit('::', 1)[-1]})" if violation.urn else "")
             )
-            mandatory += violation.enforcement_level == "mandatory"
+        refused_by_policy = len(mandatory(violations))
 
     report = PlanReport(
         base_label=os.path.relpath(args.base),
@@ -103,9 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write(render(report, args.format))
     for refusal in refusals:
         print(refusal, file=sys.stderr)
-    if mandatory:
-        print(f"refused: {mandatory} mandatory policy violation(s), listed above", file=sys.stderr)
-    return EXIT_REFUSED if refusals or mandatory else 0
+    if refused_by_policy:
+        print(
+            f"refused: {refused_by_policy} mandatory policy violation(s), listed above",
+            file=sys.stderr,
+        )
+    return EXIT_REFUSED if refusals or refused_by_policy else 0
 
 
 if __name__ == "__main__":

@@ -138,11 +138,4 @@ class CloudMocks(pulumi.runtime.Mocks):
             kubeconfig = kubeconfig_for(cluster)
             encoded = base64.b64encode(kubeconfig.encode()).decode()
             return {"kubeconfigs": [{"name": "clusterUser", "value": encoded}]}
-        if args.token == "azure-native:authorization:getClientConfig":
-            return {
-                "subscriptionId": SUBSCRIPTION_ID,
-                "tenantId": TENANT_ID,
-                "clientId": stable_uuid("caller"),
-                "objectId": stable_uuid("caller-object"),
-            }
         raise NotImplementedError(f"the offline plan has no answer for invoke {args.token}")

@@ -45,7 +45,7 @@ def _summary(report: PlanReport) -> list[str]:
     plan = report.plan
     counts = Counter(c.action for c in plan.changes.values())
     cloud = [c for c in plan.changes.values() if c.touches_cloud]
-    cloud_touched = [c for c in cloud if c.action not in ("same", "state-only")]
+    cloud_touched = [c for c in plan.touched if c.touches_cloud]
     flip = (
         f"active: {report.base_active} -> {report.head_active}"
         if report.base_active != report.head_active
