@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -65,7 +66,16 @@ def green() -> Evaluation:
 
 @pytest.fixture(scope="session")
 def evaluate_variant() -> Callable[..., Evaluation]:
+    """The sample stack with config overrides; each distinct variant is evaluated once a session.
+
+    An evaluation costs most of a second, so tests share them. Callers must not mutate the result.
+    """
+    cache: dict[str, Evaluation] = {}
+
     def run(color: str = "blue", **overrides: Any) -> Evaluation:
-        return evaluate(with_overrides(color, overrides), STACK)
+        key = json.dumps([color, overrides], sort_keys=True)
+        if key not in cache:
+            cache[key] = evaluate(with_overrides(color, overrides), STACK)
+        return cache[key]
 
     return run

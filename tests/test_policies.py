@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 import runpy
 import select
 import subprocess
@@ -62,15 +61,7 @@ ADVISORY = {"workload-replicas-at-least-two", "container-image-pinned"}
 @pytest.fixture(scope="session")
 def variant(evaluate_variant: Callable[..., Evaluation]) -> Callable[..., Evaluation]:
     """The sample stack with config overrides, each distinct variant evaluated once."""
-    cache: dict[str, Evaluation] = {}
-
-    def run(color: str = "blue", **overrides: Any) -> Evaluation:
-        key = json.dumps([color, overrides], sort_keys=True)
-        if key not in cache:
-            cache[key] = evaluate_variant(color, **overrides)
-        return cache[key]
-
-    return run
+    return evaluate_variant
 
 
 @pytest.fixture(params=["blue", "green"])
