@@ -10,7 +10,9 @@ from pulumi_azure_native import network
 from config import GatewayConfig
 
 # AGIC rewrites these collections from the active cluster's Ingresses. Pulumi must never diff
-# them, or every `pulumi up` would put the placeholder config back and cut traffic.
+# them, or every `pulumi up` would put the placeholder config back and cut traffic. They are the
+# gateway fields AGIC 1.9.8 assigns in pkg/appgw (`c.appGw.X = ...`), rewrite rule sets included
+# (pkg/appgw/rewrites.go writes them, empty when no rewrite resource exists).
 AGIC_OWNED_PROPERTIES: tuple[str, ...] = (
     "backendAddressPools",
     "backendHttpSettingsCollection",
@@ -19,6 +21,7 @@ AGIC_OWNED_PROPERTIES: tuple[str, ...] = (
     "probes",
     "urlPathMaps",
     "redirectConfigurations",
+    "rewriteRuleSets",
     "sslCertificates",
     "frontendPorts",
     "tags",

@@ -14,10 +14,11 @@ from pulumi_policy import (
 
 APPLICATION_GATEWAY = "azure-native:network:ApplicationGateway"
 V2_SKUS: tuple[str, ...] = ("Standard_v2", "WAF_v2")
-# AGIC rewrites these from the active cluster's Ingresses; a Pulumi diff on any of them would
-# put the placeholder config back on the next `pulumi up` and cut traffic. Kept apart from
-# components/gateway.py on purpose: the pack runs without the program's SDKs and is a second,
-# independent statement of the rule, so a program that drops a collection is caught here.
+# AGIC 1.9.8 writes these from the active cluster's Ingresses (the fields pkg/appgw assigns); a
+# Pulumi diff on any of them would put the placeholder config back on the next `pulumi up` and
+# cut traffic. Kept apart from components/gateway.py on purpose: the pack runs without the
+# program's SDKs and is a second, independent statement of the rule, so a program that drops a
+# collection is caught here.
 AGIC_OWNED_PROPERTIES: tuple[str, ...] = (
     "backendAddressPools",
     "backendHttpSettingsCollection",
@@ -26,7 +27,9 @@ AGIC_OWNED_PROPERTIES: tuple[str, ...] = (
     "probes",
     "urlPathMaps",
     "redirectConfigurations",
+    "rewriteRuleSets",
     "sslCertificates",
+    "frontendPorts",
     "tags",
 )
 
