@@ -100,6 +100,20 @@ class AgicConfig(_Model):
         return _dns_label(value)
 
 
+DRAINING_TIMEOUT_SECONDS = 30
+DRAINING_RANGE = (1, 3600)
+PRE_STOP_DELAY_SECONDS = 90
+# Longer than preStop + draining (120): see _check_workload_timing.
+TERMINATION_GRACE_PERIOD_SECONDS = 125
+# AKS fails a node upgrade whose drain outlasts the node pool's drainTimeoutInMinutes, 30 minutes
+# unless set (AgentPoolUpgradeSettings.drainTimeoutInMinutes in the AKS API): a pod that may take
+# longer to terminate makes every node it runs on undrainable.
+AKS_DRAIN_TIMEOUT_SECONDS = 30 * 60
+# The preStop `sleep` handler needs PodLifecycleSleepAction, on by default since 1.30 (beta) and GA
+# in 1.34 (kubernetes pkg/features/kube_features.go); older API servers refuse the Deployment.
+SLEEP_ACTION_SINCE = (1, 30)
+
+
 class WorkloadConfig(_Model):
     name: str
     image: str = Field(min_length=1)
@@ -109,11 +123,48 @@ class WorkloadConfig(_Model):
     host: str | None = None
     health_path: str = Field(default="/", pattern=r"^/")
     namespace: str | None = None
+    # How a pod leaves the gateway's backend pool without dropping a request. Defaults from AGIC
+    # 1.9.8 docs/how-tos/minimize-downtime-during-deployments.md (a preStop delay of at least
+    # 90 s, draining of about 30 s); the three are checked together in _check_workload_timing.
+    # drainingTimeoutSeconds: how long the gateway lets in-flight requests finish on a member
+    # AGIC removed. preStopDelaySeconds: how long a terminating pod keeps serving before SIGTERM;
+    # AGIC's write that removes it from the pool has to land within it.
+    draining_timeout_seconds: int = DRAINING_TIMEOUT_SECONDS
+    pre_stop_delay_seconds: int = PRE_STOP_DELAY_SECONDS
+    termination_grace_period_seconds: int = TERMINATION_GRACE_PERIOD_SECONDS
 
     @field_validator("name", "namespace")
     @classmethod
     def _names_are_dns_labels(cls, value: str | None) -> str | None:
         return None if value is None else _dns_label(value)
+
+    @field_validator("draining_timeout_seconds")
+    @classmethod
+    def _draining_within_azure_limits(cls, value: int) -> int:
+        # azure-rest-api-specs network stable/2024-05-01 applicationGateway.json,
+        # ApplicationGatewayConnectionDraining.drainTimeoutInSec: minimum 1, maximum 3600. AGIC
+        # 1.9.8 copies the annotation unchecked (pkg/appgw/backendhttpsettings.go), so ARM would
+        # refuse AGIC's whole gateway write and the gateway would stop following the cluster.
+        if not DRAINING_RANGE[0] <= value <= DRAINING_RANGE[1]:
+            raise ValueError(
+                f"{value} is outside what Application Gateway accepts for connection draining; "
+                f"set {DRAINING_RANGE[0]} to {DRAINING_RANGE[1]} seconds "
+                f"(default {DRAINING_TIMEOUT_SECONDS})"
+            )
+        return value
+
+    @field_validator("pre_stop_delay_seconds")
+    @classmethod
+    def _pre_stop_delay_positive(cls, value: int) -> int:
+        # Kubernetes validates a preStop sleep of 0 or less as invalid (zero only behind the
+        # PodLifecycleSleepActionAllowZero gate), and without a delay nothing keeps a pod
+        # serving while AGIC removes it from the pool.
+        if value < 1:
+            raise ValueError(
+                f"{value} leaves no time for AGIC to take the pod out of the gateway's pool; "
+                f"set at least 1 second (default {PRE_STOP_DELAY_SECONDS}, AGIC's guidance)"
+            )
+        return value
 
     @property
     def resolved_namespace(self) -> str:
@@ -169,6 +220,8 @@ class StackConfig(_Model):
         _check_active_enabled(self)
         _check_addresses(self)
         _check_workloads_unique(self)
+        _check_workload_timing(self)
+        _check_clusters_run_sleep_action(self)
         return self
 
     @property
@@ -272,6 +325,55 @@ def _check_workloads_unique(cfg: StackConfig) -> None:
                 "give each workload its own host or path",
             )
         seen_routes[route] = workload.name
+
+
+def _check_workload_timing(cfg: StackConfig) -> None:
+    """A removed pod outlives the gateway's drain window, and AKS can still drain its node.
+
+    When a pod is deleted it leaves the Service's endpoints at once, but keeps serving through its
+    preStop delay; AGIC's write that removes it from the pool can land as late as the end of that
+    delay, and from then the gateway lets in-flight requests run for the draining timeout. So the
+    kubelet's kill must come after preStop + draining: the grace period is counted from before
+    the preStop hook runs (kubernetes.io/docs/concepts/containers/container-lifecycle-hooks).
+    AGIC's guidance asks only for a grace period above the preStop delay (its example: 90 and
+    101), which lets the kubelet kill a pod while the gateway may still be draining requests to
+    it. The default adds a 5 s margin to preStop + draining (90 + 30); no source gives a figure
+    for it.
+    """
+    for index, workload in enumerate(cfg.workloads):
+        key = f"workloads[{index}].terminationGracePeriodSeconds"
+        drained_by = workload.pre_stop_delay_seconds + workload.draining_timeout_seconds
+        grace = workload.termination_grace_period_seconds
+        if grace <= drained_by:
+            raise ConfigError(
+                key,
+                f"{grace} s ends before the gateway has drained the pod (preStopDelaySeconds "
+                f"{workload.pre_stop_delay_seconds} + drainingTimeoutSeconds "
+                f"{workload.draining_timeout_seconds} = {drained_by} s), so Kubernetes could kill "
+                f"requests in flight; set it above {drained_by} (e.g. {drained_by + 5}) or "
+                "shorten the delay or the draining",
+            )
+        if grace > AKS_DRAIN_TIMEOUT_SECONDS:
+            raise ConfigError(
+                key,
+                f"{grace} s is longer than AKS waits to drain a node ({AKS_DRAIN_TIMEOUT_SECONDS} "
+                "s by default), so node upgrades would fail; set it to at most "
+                f"{AKS_DRAIN_TIMEOUT_SECONDS}, shortening preStopDelaySeconds or "
+                "drainingTimeoutSeconds to fit",
+            )
+
+
+def _check_clusters_run_sleep_action(cfg: StackConfig) -> None:
+    floor = ".".join(map(str, SLEEP_ACTION_SINCE))
+    for color in cfg.enabled_colors():
+        version = cfg.clusters[color].kubernetes_version
+        if _version_key(version)[:2] < SLEEP_ACTION_SINCE:
+            raise ConfigError(
+                f"clusters.{color}.kubernetesVersion",
+                f"{version} cannot run the apps' preStop sleep (PodLifecycleSleepAction is on by "
+                f"default from {floor}), which keeps a pod serving while it leaves the gateway; "
+                f"use {floor} or later",
+            )
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -122,6 +122,13 @@ class Agic(pulumi.ComponentResource):
                 "armAuth": {"type": "workloadIdentity", "identityClientID": identity.client_id},
                 "rbac": {"enabled": True},
                 "reconcilePeriodSeconds": args.config.reconcile_period_seconds,
+                # No IngressClass in the release: the apps' Ingresses reach AGIC by annotation
+                # (components/workload.py), so nothing the uninstall deletes is part of how AGIC
+                # finds them. The chart then renders INGRESS_CLASS_RESOURCE_ENABLED "false"
+                # (chart 1.9.8 templates/configmap.yaml, ingressclass.yaml), and AGIC matches by
+                # the annotation only, against the default controller name
+                # "azure/application-gateway" (pkg/environment/environment.go).
+                "kubernetes": {"ingressClassResource": {"enabled": False}},
             },
             timeout=600,
             opts=pulumi.ResourceOptions(

@@ -1,4 +1,10 @@
-"""The runbook's app in one cluster: Namespace, Deployment, Service and Ingress."""
+"""The runbook's app in one cluster: Namespace, Deployment, Service, Ingress, disruption budget.
+
+Everything here is the same in both clusters and independent of `active`: a cut-over moves AGIC,
+never the app. The Deployment, the Ingress annotations and the budget together let a pod leave
+the gateway's backend pool (rollout, node drain, scale-in, and the cut-over's own pool swap)
+without a request being dropped; the timings come from WorkloadConfig.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,26 @@ import pulumi_kubernetes as k8s
 
 from config import WorkloadConfig
 
-INGRESS_CLASS = "azure-application-gateway"
 SERVICE_PORT = 80
+# The Ingress is matched to AGIC by this annotation and carries no spec.ingressClassName. AGIC
+# 1.9.8 (pkg/k8scontext/context.go IsIngressClass) checks the annotation first and answers from it
+# alone; by spec.ingressClassName it accepts an Ingress only while the named IngressClass exists.
+# `helm uninstall` deletes the chart's IngressClass before the AGIC Deployment (helm
+# pkg/releaseutil/kind_sorter.go UninstallOrder, after the pre-delete hook), and AGIC re-processes
+# on IngressClass events: the old AGIC would see no Ingress and write an empty pool, 502 for
+# everyone until the new AGIC writes. With the annotation nothing the release deletes is involved.
+# The API server refuses the annotation together with spec.ingressClassName on create
+# (kubernetes pkg/apis/networking/validation ValidateIngressCreate) and only warns that the
+# annotation is deprecated (pkg/registry/networking/ingress/strategy.go WarningsOnCreate); the
+# DefaultIngressClass admission plugin leaves an Ingress with the annotation alone
+# (plugin/pkg/admission/network/defaultingressclass), so no default class is added to it.
+INGRESS_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
+AGIC_INGRESS_CLASS = "azure/application-gateway"
+# AGIC 1.9.8 pkg/annotations: connection draining on the backend settings it writes for this
+# Ingress; the gateway stops sending new requests to a removed member and lets the ones in flight
+# finish for the timeout (Azure docs, Application Gateway features, "Connection draining").
+CONNECTION_DRAINING = "appgw.ingress.kubernetes.io/connection-draining"
+CONNECTION_DRAINING_TIMEOUT = "appgw.ingress.kubernetes.io/connection-draining-timeout"
 
 
 @dataclass(frozen=True)
@@ -45,9 +69,20 @@ class Workload(pulumi.ComponentResource):
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=cfg.replicas,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
+                # A rollout never drops below the desired ready count: an old pod goes only
+                # after its replacement is ready. The surge rounds up, so it is at least one pod.
+                strategy=k8s.apps.v1.DeploymentStrategyArgs(
+                    type="RollingUpdate",
+                    rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(
+                        max_unavailable=0, max_surge="25%"
+                    ),
+                ),
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
                     spec=k8s.core.v1.PodSpecArgs(
+                        # Counted from before preStop: outlasts preStop + the gateway's draining
+                        # (config._check_workload_timing).
+                        termination_grace_period_seconds=cfg.termination_grace_period_seconds,
                         containers=[
                             k8s.core.v1.ContainerArgs(
                                 name=cfg.name,
@@ -68,8 +103,20 @@ class Workload(pulumi.ComponentResource):
                                     requests={"cpu": "100m", "memory": "128Mi"},
                                     limits={"memory": "256Mi"},
                                 ),
+                                # A deleted pod leaves the Service's endpoints at once, but the
+                                # gateway keeps sending to it until AGIC's next write lands (10 s
+                                # to minutes). Delaying SIGTERM keeps it serving meanwhile; the
+                                # kubelet's own sleep handler needs no shell or `sleep` in the
+                                # image (PodLifecycleSleepAction, on by default since 1.30).
+                                lifecycle=k8s.core.v1.LifecycleArgs(
+                                    pre_stop=k8s.core.v1.LifecycleHandlerArgs(
+                                        sleep=k8s.core.v1.SleepActionArgs(
+                                            seconds=cfg.pre_stop_delay_seconds
+                                        )
+                                    )
+                                ),
                             )
-                        ]
+                        ],
                     ),
                 ),
             ),
@@ -92,12 +139,17 @@ class Workload(pulumi.ComponentResource):
                 name=cfg.name,
                 namespace=ns,
                 labels=labels,
-                # Only the cluster that hosts AGIC ever gets an address, and AGIC is installed
-                # after the app; awaiting one would stall every update for 10 minutes and fail.
-                annotations={"pulumi.com/skipAwait": "true"},
+                annotations={
+                    INGRESS_CLASS_ANNOTATION: AGIC_INGRESS_CLASS,
+                    CONNECTION_DRAINING: "true",
+                    CONNECTION_DRAINING_TIMEOUT: str(cfg.draining_timeout_seconds),
+                    # Only the cluster that hosts AGIC ever gets an address, and AGIC is
+                    # installed after the app; awaiting one would stall every update for 10
+                    # minutes and fail.
+                    "pulumi.com/skipAwait": "true",
+                },
             ),
             spec=k8s.networking.v1.IngressSpecArgs(
-                ingress_class_name=INGRESS_CLASS,
                 rules=[
                     k8s.networking.v1.IngressRuleArgs(
                         host=cfg.host,
@@ -119,6 +171,24 @@ class Workload(pulumi.ComponentResource):
                         ),
                     )
                 ],
+            ),
+            opts=in_namespace,
+        )
+        # A node drain or upgrade evicts one pod at a time and never more: all but one replica
+        # keep serving. maxUnavailable 1 always leaves an eviction allowed while every pod is
+        # ready; AKS refuses to upgrade a cluster with a maxUnavailable 0 budget
+        # (UnsatisfiablePDB) and fails a drain that stays blocked past the node pool's drain
+        # timeout (30 minutes by default), so a budget must never allow zero. AlwaysAllow lets a
+        # pod that is not ready (crash-looping, say) be evicted regardless, so a broken pod
+        # cannot hold a node; only a ready pod's eviction waits, while another pod is not ready.
+        # unhealthyPodEvictionPolicy is GA since Kubernetes 1.31 (beta, on by default, from 1.27).
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-disruption-budget",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=cfg.name, namespace=ns, labels=labels),
+            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                max_unavailable=1,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
+                unhealthy_pod_eviction_policy="AlwaysAllow",
             ),
             opts=in_namespace,
         )

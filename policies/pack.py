@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 
-from policies import access, agic, clusters, gateway, protection, workloads
+from policies import access, agic, clusters, gateway, ingress, protection, workloads
 
 NAME = "aks-bluegreen"
 DESCRIPTION = (
     "Guards of the aks-bluegreen stack: one AGIC release on the active cluster, a v2 gateway "
-    "AGIC owns, Azure CNI with workload identity, least-privilege roles, protected state."
+    "AGIC owns, Ingresses matched to AGIC by annotation, Azure CNI with workload identity, "
+    "least-privilege roles, protected state."
 )
 # Every policy sets its own level; a policy added without one blocks rather than warns.
 ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY
@@ -17,6 +18,7 @@ ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY
 POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     *agic.POLICIES,
     *gateway.POLICIES,
+    *ingress.POLICIES,
     *clusters.POLICIES,
     *access.POLICIES,
     *protection.POLICIES,

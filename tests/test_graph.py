@@ -37,7 +37,7 @@ def parent_name(stack: Evaluation, reg: Registration) -> str:
     return stack.resources[reg.parent].name if reg.parent in stack.resources else "<stack>"
 
 
-def test_each_sample_stack_registers_the_same_43_resources(stack: Evaluation) -> None:
+def test_each_sample_stack_registers_the_same_45_resources(stack: Evaluation) -> None:
     counts = Counter(r.type for r in stack.resources.values())
     assert counts == {
         "azure-native:resources:ResourceGroup": 1,
@@ -54,6 +54,7 @@ def test_each_sample_stack_registers_the_same_43_resources(stack: Evaluation) ->
         "kubernetes:apps/v1:Deployment": 2,
         "kubernetes:core/v1:Service": 2,
         "kubernetes:networking.k8s.io/v1:Ingress": 2,
+        "kubernetes:policy/v1:PodDisruptionBudget": 2,
         "kubernetes:batch/v1:Job": 2,
         "kubernetes:helm.sh/v3:Release": 1,
         "aks-bluegreen:index:Network": 1,
@@ -79,6 +80,7 @@ def test_components_own_their_children(stack: Evaluation) -> None:
         "green-subnet-network-contributor": "green",
         "blue-aspnetapp-deployment": "blue-aspnetapp",
         "green-aspnetapp-ingress": "green-aspnetapp",
+        "blue-aspnetapp-disruption-budget": "blue-aspnetapp",
         "blue-aspnetapp-smoke-job": "blue-aspnetapp-smoke",
         "blue": "blue-slot",
         "green-aspnetapp": "green-slot",
@@ -186,8 +188,16 @@ def test_workload_runs_in_both_clusters_on_their_providers(stack: Evaluation) ->
         assert container["readinessProbe"]["httpGet"] == {"path": "/", "port": 8080}
         ingress = by_name(stack, f"{color}-aspnetapp-ingress")
         assert ingress.provider == provider
-        assert ingress.inputs["spec"]["ingressClassName"] == "azure-application-gateway"
-        assert ingress.inputs["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
+        # Matched to AGIC by the annotation alone: no IngressClass the release deletes.
+        assert "ingressClassName" not in ingress.inputs["spec"]
+        assert ingress.inputs["metadata"]["annotations"] == {
+            "kubernetes.io/ingress.class": "azure/application-gateway",
+            "appgw.ingress.kubernetes.io/connection-draining": "true",
+            "appgw.ingress.kubernetes.io/connection-draining-timeout": "30",
+            "pulumi.com/skipAwait": "true",
+        }
+        budget = by_name(stack, f"{color}-aspnetapp-disruption-budget")
+        assert budget.provider == provider
         service = by_name(stack, f"{color}-aspnetapp-service")
         assert service.inputs["spec"]["ports"] == [{"port": 80, "targetPort": 8080}]
 
@@ -214,6 +224,7 @@ def test_one_agic_release_on_the_active_cluster(stack: Evaluation, active: str) 
     assert values["appgw"]["applicationGatewayID"].endswith("/applicationGateways/aksbg-prod-appgw")
     assert values["rbac"] == {"enabled": True}
     assert values["reconcilePeriodSeconds"] == 60
+    assert values["kubernetes"] == {"ingressClassResource": {"enabled": False}}
     assert stack.outputs["agicRelease"] == f"agic-{active}"
     assert stack.outputs["agicCluster"] == f"aksbg-prod-{active}"
 

@@ -71,7 +71,7 @@ def test_same_config_on_both_sides_plans_nothing() -> None:
     result = run_plan("Pulumi.blue.yaml", "Pulumi.blue.yaml", "--no-policies")
     assert result.returncode == 0
     assert "No changes." in result.stdout
-    assert "32 untouched" in result.stdout
+    assert "34 untouched" in result.stdout
 
 
 def test_rollback_plan_moves_agic_back_to_blue() -> None:
@@ -116,12 +116,12 @@ def test_encrypted_value_is_named_not_crashed_on(tmp_path: Path) -> None:
 
 def test_mandatory_policy_violation_on_the_head_exits_1_with_its_message(tmp_path: Path) -> None:
     # Valid config, refused by policy: a cluster below the pack's minimum Kubernetes version.
-    old = with_overrides("blue", {"clusters": {"blue": {"kubernetesVersion": "1.29"}}})
+    old = with_overrides("blue", {"clusters": {"blue": {"kubernetesVersion": "1.30"}}})
     head = stack_file(tmp_path, "prod", old)
     result = run_plan(str(head), str(head))
     assert result.returncode == 1
     assert "mandatory: aks-minimum-version:" in result.stdout
-    assert "1.29" in result.stdout
+    assert "1.30" in result.stdout
     assert "refused: 1 mandatory policy violation(s), listed above" in result.stderr
     assert run_plan(str(head), str(head), "--no-policies").returncode == 0
 

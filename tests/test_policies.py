@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import inspect
+import re
 import runpy
 import select
 import subprocess
@@ -23,12 +25,15 @@ import pytest
 import yaml
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from pulumi_azure_native import network
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
+from components import gateway as program_gateway
 from plan.evaluate import Evaluation, Registration
 from plan.policy_check import Violation, check
 from policies import access, clusters, workloads
+from policies import gateway as pack_gateway
 from policies.pack import NAME, POLICIES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +42,24 @@ MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
 GATEWAY = "azure-native:network:ApplicationGateway"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
+INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+INGRESS_CLASS = "kubernetes:networking.k8s.io/v1:IngressClass"
+CLASS_ANNOTATION = "kubernetes.io/ingress.class"
+# The gateway fields AGIC 1.9.8 assigns in pkg/appgw (`c.appGw.X = ...`, tests aside), by their
+# azure-native property names: what both the program and the pack must keep out of Pulumi's diff.
+AGIC_1_9_8_WRITES = {
+    "backendAddressPools",
+    "backendHttpSettingsCollection",
+    "frontendPorts",
+    "httpListeners",
+    "probes",
+    "redirectConfigurations",
+    "requestRoutingRules",
+    "rewriteRuleSets",
+    "sslCertificates",
+    "tags",
+    "urlPathMaps",
+}
 SUBSCRIPTION = "/subscriptions/00000000-0000-0000-0000-000000000000"
 MANDATORY = {
     "agic-single-release",
@@ -44,6 +67,7 @@ MANDATORY = {
     "agic-delete-before-replace",
     "gateway-v2-sku",
     "gateway-ignores-agic-owned",
+    "ingress-agic-by-annotation",
     "aks-azure-cni",
     "aks-workload-identity",
     "aks-minimum-version",
@@ -235,13 +259,136 @@ def test_gateway_without_ignore_changes_trips_ignores_agic_owned(blue: Evaluatio
     assert "backendAddressPools" in violation.message and "tags" in violation.message
 
 
-def test_gateway_ignore_changes_missing_one_collection_names_it(blue: Evaluation) -> None:
+@pytest.mark.parametrize("collection", sorted(AGIC_1_9_8_WRITES))
+def test_gateway_ignore_changes_missing_one_collection_names_it(
+    blue: Evaluation, collection: str
+) -> None:
     gateway = blue.one(GATEWAY)
-    partial = tuple(p for p in gateway.ignore_changes if p != "sslCertificates")
+    partial = tuple(p for p in gateway.ignore_changes if p != collection)
     [violation] = assert_trips_only(
         check(replaced(blue, gateway, ignore_changes=partial)), "gateway-ignores-agic-owned"
     )
-    assert "does not cover sslCertificates:" in violation.message
+    assert f"does not cover {collection}:" in violation.message
+
+
+def test_program_and_pack_each_list_every_collection_agic_writes() -> None:
+    assert set(program_gateway.AGIC_OWNED_PROPERTIES) == AGIC_1_9_8_WRITES
+    assert set(pack_gateway.AGIC_OWNED_PROPERTIES) == AGIC_1_9_8_WRITES
+
+
+def test_agic_owned_collections_are_properties_of_the_gateway_resource() -> None:
+    # ignore_changes naming a property the resource does not have ignores nothing, silently.
+    parameters = inspect.signature(network.ApplicationGatewayArgs).parameters
+    for name in AGIC_1_9_8_WRITES:
+        assert re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() in parameters, name
+
+
+# --- ingress ---------------------------------------------------------------------------------
+
+
+def app_ingress(evaluation: Evaluation, color: str) -> Registration:
+    return evaluation.one(INGRESS, f"{color}-aspnetapp-ingress")
+
+
+def through_class(name: str) -> Callable[[dict[str, Any]], None]:
+    """The unsafe form: AGIC reaches the Ingress through an IngressClass, not the annotation."""
+
+    def edit(inputs: dict[str, Any]) -> None:
+        del inputs["metadata"]["annotations"][CLASS_ANNOTATION]
+        inputs["spec"]["ingressClassName"] = name
+
+    return edit
+
+
+@pytest.mark.parametrize("color", ["blue", "green"])
+def test_ingress_served_through_agic_class_trips_ingress_by_annotation(
+    blue: Evaluation, color: str
+) -> None:
+    # The standby's Ingress counts too: it is what AGIC serves after the next cut-over.
+    ingress = app_ingress(blue, color)
+    broken = with_inputs(blue, ingress, through_class("azure-application-gateway"))
+    [violation] = assert_trips_only(check(broken), "ingress-agic-by-annotation")
+    assert violation.urn == ingress.urn
+    assert "spec.ingressClassName 'azure-application-gateway'" in violation.message
+    assert "empty backend pool" in violation.message
+    assert (
+        "remove spec.ingressClassName and set the annotation "
+        "kubernetes.io/ingress.class: azure/application-gateway" in violation.message
+    )
+
+
+def test_ingress_with_annotation_and_class_trips_ingress_by_annotation(
+    green: Evaluation,
+) -> None:
+    broken = with_inputs(
+        green,
+        app_ingress(green, "green"),
+        lambda i: i["spec"].update(ingressClassName="azure-application-gateway"),
+    )
+    [violation] = assert_trips_only(check(broken), "ingress-agic-by-annotation")
+    assert "API server refuses on create; remove spec.ingressClassName" in violation.message
+
+
+def test_ingress_naming_no_controller_trips_ingress_by_annotation(blue: Evaluation) -> None:
+    broken = with_inputs(
+        blue,
+        app_ingress(blue, "blue"),
+        lambda i: i["metadata"]["annotations"].pop(CLASS_ANNOTATION),
+    )
+    [violation] = assert_trips_only(check(broken), "ingress-agic-by-annotation")
+    assert "names no ingress controller" in violation.message
+    assert "set the annotation kubernetes.io/ingress.class" in violation.message
+
+
+def test_ingress_through_an_agic_class_of_any_name_trips_ingress_by_annotation(
+    blue: Evaluation,
+) -> None:
+    ingress = app_ingress(blue, "blue")
+    agic_class = dataclasses.replace(
+        ingress,
+        urn=ingress.urn.replace("Ingress::blue-aspnetapp-ingress", "IngressClass::agic-class"),
+        type=INGRESS_CLASS,
+        name="agic-class",
+        inputs={
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "IngressClass",
+            "metadata": {"name": "gateway"},
+            "spec": {"controller": "azure/application-gateway"},
+        },
+    )
+    broken = with_inputs(added(blue, agic_class), ingress, through_class("gateway"))
+    [violation] = assert_trips_only(check(broken), "ingress-agic-by-annotation")
+    assert "spec.ingressClassName 'gateway'" in violation.message
+    # The class the chart would create under a configured name counts as AGIC's too.
+    release = blue.one(RELEASE)
+    renamed = with_inputs(
+        blue,
+        release,
+        lambda i: i["values"].update(kubernetes={"ingressClassResource": {"name": "agic"}}),
+    )
+    broken = with_inputs(renamed, ingress, through_class("agic"))
+    assert_trips_only(check(broken), "ingress-agic-by-annotation")
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda i: i["metadata"]["annotations"].update({CLASS_ANNOTATION: "nginx"}),
+        through_class("webapprouting.kubernetes.azure.com"),
+    ],
+    ids=["other-controller-annotation", "other-controller-class"],
+)
+def test_ingress_for_another_controller_passes(
+    blue: Evaluation, edit: Callable[[dict[str, Any]], None]
+) -> None:
+    assert check(with_inputs(blue, app_ingress(blue, "blue"), edit)) == []
+
+
+def test_ingress_policy_is_silent_without_an_agic_release(blue: Evaluation) -> None:
+    unsafe = through_class("azure-application-gateway")
+    broken = with_inputs(blue, app_ingress(blue, "blue"), unsafe)
+    violations = check(removed(broken, blue.one(RELEASE)))
+    assert {v.policy for v in violations if v.mandatory} == {"agic-single-release"}
 
 
 # --- clusters --------------------------------------------------------------------------------
@@ -280,16 +427,25 @@ def test_missing_workload_identity_trips_workload_identity(blue: Evaluation) -> 
     assert "securityProfile.workloadIdentity.enabled" in violation.message
 
 
-@pytest.mark.parametrize("version", ["1.30", "1.30.9", "1.9"])
+@pytest.mark.parametrize("version", ["1.30", "1.30.9"])
 def test_old_kubernetes_version_trips_minimum_version(
     variant: Callable[..., Evaluation], version: str
 ) -> None:
-    # "1.9" sorts after "1.31" as text: only a numeric comparison catches it.
     broken = variant("blue", clusters={"green": {"kubernetesVersion": version}})
     [violation] = assert_trips_only(check(broken), "aks-minimum-version")
     assert violation.urn == cluster(broken, "green").urn
     assert f"kubernetesVersion {version}" in violation.message
     assert "clusters.green.kubernetesVersion to 1.31 or later" in violation.message
+
+
+def test_version_that_sorts_late_as_text_trips_minimum_version(blue: Evaluation) -> None:
+    # "1.9" sorts after "1.31" as text: only a numeric comparison catches it. The config refuses
+    # it before any resource exists (no preStop sleep before 1.30), so it is set on the
+    # registration: the pack does not rely on the program's own checks.
+    green_cluster = cluster(blue, "green")
+    broken = with_inputs(blue, green_cluster, lambda i: i.update(kubernetesVersion="1.9"))
+    [violation] = assert_trips_only(check(broken), "aks-minimum-version")
+    assert violation.urn == green_cluster.urn and "kubernetesVersion 1.9" in violation.message
 
 
 def test_minimum_version_comes_from_policy_config(blue: Evaluation) -> None:
@@ -573,12 +729,16 @@ def test_served_pack_reports_what_the_offline_check_reports(
     broken = with_inputs(
         broken, cluster(blue, "green"), lambda i: i.update(kubernetesVersion="1.29")
     )
+    broken = with_inputs(
+        broken, app_ingress(blue, "green"), through_class("azure-application-gateway")
+    )
     offline = {(v.policy, v.urn) for v in check(broken)}
     assert {policy for policy, _ in offline} == {
         "agic-on-active-cluster",
         "agic-delete-before-replace",
         "protect-gateway-and-network",
         "gateway-ignores-agic-owned",
+        "ingress-agic-by-annotation",
         "aks-minimum-version",
     }
     assert _served_verdicts(analyzer, broken) == offline
