@@ -19,10 +19,16 @@ SERVICE_PORT = 80
 # The Ingress is matched to AGIC by this annotation and carries no spec.ingressClassName. AGIC
 # 1.9.8 (pkg/k8scontext/context.go IsIngressClass) checks the annotation first and answers from it
 # alone; by spec.ingressClassName it accepts an Ingress only while the named IngressClass exists.
-# `helm uninstall` deletes the chart's IngressClass before the AGIC Deployment (helm
-# pkg/releaseutil/kind_sorter.go UninstallOrder, after the pre-delete hook), and AGIC re-processes
-# on IngressClass events: the old AGIC would see no Ingress and write an empty pool, 502 for
-# everyone until the new AGIC writes. With the annotation nothing the release deletes is involved.
+# `helm uninstall` (helm pkg/action/uninstall.go) first runs the chart's pre-delete hook, a Job
+# that removes overlay-network objects and skips when their CRD is absent, as on plain Azure CNI
+# (chart templates/cleanup-job.yaml, pkg/cni/cleanup.go), then deletes in
+# pkg/releaseutil/kind_sorter.go UninstallOrder: Ingress, IngressClass, Service, ..., Deployment.
+# AGIC re-processes on IngressClass events, so with a class match the still-running old AGIC
+# would see no Ingress and write an empty pool: 502 for everyone until the new AGIC writes. The
+# annotation involves nothing the release deletes. An IngressClass owned by this program would
+# outlive AGIC too, but it is one more object whose loss silently unserves every Ingress, and
+# AGIC would only follow it with the chart's class resource support on; the annotation needs no
+# object at all, and the release installs no class (components/agic.py).
 # The API server refuses the annotation together with spec.ingressClassName on create
 # (kubernetes pkg/apis/networking/validation ValidateIngressCreate) and only warns that the
 # annotation is deprecated (pkg/registry/networking/ingress/strategy.go WarningsOnCreate); the
