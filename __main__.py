@@ -9,8 +9,10 @@ from pulumi_azure_native import resources
 
 import config
 from components.agic import Agic, AgicArgs
+from components.cutover_verification import CutoverVerification, CutoverVerificationArgs
 from components.gateway import Gateway, GatewayArgs
 from components.network import Network, NetworkArgs
+from components.retire_guard import RetireGuard, RetireGuardArgs
 from components.slot import Slot, SlotArgs
 
 # 1. Load and validate the whole config: a bad value stops here, before anything is created.
@@ -85,7 +87,32 @@ agic = Agic(
     ),
 )
 
-# 6. What operators read after `pulumi up`; kubeconfigs are deliberately not exported.
+# 6. Done only when the live gateway serves the active cluster: `up` waits for it, bounded, and
+#    otherwise fails saying what it saw. AGIC's Ready proves nothing about its gateway write.
+subnets = {color: str(cfg.clusters[color].subnet_cidr) for color in config.COLORS}
+CutoverVerification(
+    "cutover",
+    CutoverVerificationArgs(
+        gateway_id=gateway.gateway_id,
+        active=cfg.active,
+        subnets=subnets,
+        workloads=cfg.workloads,
+        release=agic.release,
+        release_name=agic.release_name,
+        agic=cfg.agic,
+        timeout_seconds=cfg.cutover.timeout_seconds,
+    ),
+)
+
+# 7. A retired cluster goes only once the live gateway sends it nothing (checked by preview/up).
+for color in config.COLORS:
+    if not cfg.clusters[color].enabled:
+        RetireGuard(
+            f"retire-guard-{color}",
+            RetireGuardArgs(gateway_id=gateway.gateway_id, color=color, subnet_cidr=subnets[color]),
+        )
+
+# 8. What operators read after `pulumi up`; kubeconfigs are deliberately not exported.
 pulumi.export("activeColor", cfg.active)
 pulumi.export("gatewayPublicIp", gateway.public_ip_address)
 pulumi.export("agicCluster", agic.cluster_name)

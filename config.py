@@ -182,6 +182,13 @@ class SmokeConfig(_Model):
     timeout_seconds: int = Field(default=5, ge=1, le=60)
 
 
+class CutoverConfig(_Model):
+    # How long `pulumi up` waits for the live gateway to serve the active cluster after AGIC's
+    # release. AGIC writes in 10-20 s; a role or federated credential still propagating can take
+    # minutes. At least one AGIC reconcile period, at most an hour.
+    timeout_seconds: int = Field(default=600, ge=60, le=3600)
+
+
 class StackConfig(_Model):
     active: Color
     location: str = Field(default="westeurope", pattern=r"^[a-z0-9]+$")
@@ -192,6 +199,7 @@ class StackConfig(_Model):
     agic: AgicConfig = AgicConfig()
     workloads: tuple[WorkloadConfig, ...] = Field(default_factory=_default_workloads, min_length=1)
     smoke: SmokeConfig = SmokeConfig()
+    cutover: CutoverConfig = CutoverConfig()
 
     @field_validator("active", mode="before")
     @classmethod
@@ -379,7 +387,7 @@ def _check_clusters_run_sleep_action(cfg: StackConfig) -> None:
 # --- reading ---------------------------------------------------------------------------------
 
 # Keys whose values are objects or lists: Pulumi hands them over as JSON text.
-_STRUCTURED = {"network", "gateway", "clusters", "agic", "workloads", "smoke"}
+_STRUCTURED = {"network", "gateway", "clusters", "agic", "workloads", "smoke", "cutover"}
 CONFIG_KEYS: tuple[str, ...] = tuple(to_camel(k) for k in StackConfig.model_fields)
 _KNOWN = set(StackConfig.model_fields) | set(CONFIG_KEYS)
 

@@ -7,6 +7,7 @@ write last. While neither runs, the gateway keeps the last config AGIC wrote, so
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -44,6 +45,27 @@ def federated_subject(namespace: str, color: Color) -> str:
     return f"system:serviceaccount:{namespace}:{service_account_name(release_name(color))}"
 
 
+def controller_deployment_name(release: str) -> str:
+    """The chart's Deployment: its `fullname` template (helm/ingress-azure/templates/_helpers.tpl
+    @1.9.8), the release name if it contains the chart name, else `<release>-ingress-azure`."""
+    name = release if CHART_NAME in release else f"{release}-{CHART_NAME}"
+    return name[:63].rstrip("-")
+
+
+def backend_pool_name(namespace: str, service: str, service_port: int, backend_port: int) -> str:
+    """The name AGIC gives the gateway pool of one Ingress backend.
+
+    AGIC 1.9.8 pkg/appgw/internaltypes.go generateAddressPoolName: "pool-<namespace>-<service>-
+    <service port>-bp-<endpoint port>", cut to 80 characters by formatPropName with "-" and the
+    MD5 of the whole name. (The chart's `appgw.subResourceNamePrefix` would prefix it; unset.)
+    """
+    name = f"pool-{namespace}-{service}-{service_port}-bp-{backend_port}"
+    if len(name) <= 80:
+        return name
+    digest = hashlib.md5(name.encode()).hexdigest()  # formatPropName hashes the full name
+    return f"{name[: 80 - len(digest) - 1]}-{digest}"
+
+
 @dataclass(frozen=True)
 class AgicArgs:
     resource_group_name: pulumi.Input[str]
@@ -59,6 +81,7 @@ class AgicArgs:
 
 
 class Agic(pulumi.ComponentResource):
+    release: k8s.helm.v3.Release
     release_name: str
     cluster_name: pulumi.Output[str]
     identity_client_id: pulumi.Output[str]
@@ -110,7 +133,7 @@ class Agic(pulumi.ComponentResource):
 
         active = args.clusters[args.active]
         self.release_name = release_name(args.active)
-        k8s.helm.v3.Release(
+        self.release = k8s.helm.v3.Release(
             f"{name}-release",
             name=self.release_name,
             chart=CHART,

@@ -44,6 +44,26 @@ _ARM: dict[str, tuple[str, str]] = {
 }
 
 
+# The program's own dynamic providers (live_gateway/): they read the live gateway, which the
+# offline plan cannot. Their stand-in answers are what a converged `pulumi up` would store.
+_DYNAMIC = "pulumi-python:dynamic/cutover:"
+
+
+def _dynamic(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    if typ == f"{_DYNAMIC}GatewayServesActive":
+        active = inputs.get("activeColor")
+        return f"{active}-serving", {
+            **inputs,
+            "serving": True,
+            "waitedSeconds": 0,
+            "message": f"offline plan: `pulumi up` verifies that the live gateway serves {active}",
+            "seen": {},
+        }
+    if typ == f"{_DYNAMIC}RetireGuard":
+        return f"{inputs.get('retiredColor')}-retired", inputs
+    return f"{name}-id", inputs
+
+
 def stable_uuid(*parts: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, "|".join(parts)))
 
@@ -95,6 +115,8 @@ class CloudMocks(pulumi.runtime.Mocks):
         typ = args.typ
         if typ.startswith("pulumi:providers:"):
             return f"{args.name}-provider-id", inputs
+        if typ.startswith(_DYNAMIC):
+            return _dynamic(typ, args.name, inputs)
         if typ.startswith("kubernetes:"):
             meta = inputs.get("metadata") or {}
             namespace = meta.get("namespace") or inputs.get("namespace")

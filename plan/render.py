@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
+from components.cutover_verification import GATEWAY_SERVES_TYPE
+from components.retire_guard import RETIRE_GUARD_TYPE
 from plan.diff import Plan, Step
 
 Format = Literal["text", "markdown"]
@@ -60,6 +62,30 @@ def _summary(report: PlanReport) -> list[str]:
     ]
 
 
+def _live_checks(plan: Plan) -> list[str]:
+    """What `pulumi preview` and `up` will check against the live gateway, which this cannot."""
+    checks: list[str] = []
+    for change in plan.changes.values():
+        reg = change.after
+        if reg is None or change.action in ("same", "state-only"):
+            continue
+        if reg.type == GATEWAY_SERVES_TYPE:
+            active, bound = reg.inputs["activeColor"], int(reg.inputs["timeoutSeconds"])
+            checks.append(
+                f"`pulumi up`, after the AGIC release: waits up to {bound} s until the gateway "
+                f"serves {active} (provisioning Succeeded, every app pool "
+                f"address in {reg.inputs['subnets'][active]} and healthy), else fails saying "
+                "what it saw"
+            )
+        elif reg.type == RETIRE_GUARD_TYPE:
+            color = reg.inputs["retiredColor"]
+            checks.append(
+                f"`pulumi preview` and `up`: refuse to retire {color} while the gateway has a "
+                f"backend address in {reg.inputs['subnetCidr']}"
+            )
+    return checks
+
+
 def render(report: PlanReport, fmt: Format) -> str:
     return _markdown(report) if fmt == "markdown" else _text(report)
 
@@ -80,6 +106,7 @@ def _text(report: PlanReport) -> str:
     else:
         lines.append("No changes.")
     lines.append("")
+    lines += _live_section(report, bullet="  ")
     lines += _policy_section(report, bullet="  ")
     return "\n".join(lines) + "\n"
 
@@ -100,6 +127,7 @@ def _markdown(report: PlanReport) -> str:
     else:
         lines.append("No changes.")
     lines.append("")
+    lines += _live_section(report, bullet="- ")
     lines += _policy_section(report, bullet="- ")
     lines += [
         "",
@@ -107,6 +135,14 @@ def _markdown(report: PlanReport) -> str:
         "The `pulumi preview` job, where it can run, is the authority on Azure's side._",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _live_section(report: PlanReport, bullet: str) -> list[str]:
+    checks = _live_checks(report.plan)
+    if not checks:
+        return []
+    heading = "Live checks (the offline plan cannot see the gateway; these run against it):"
+    return [heading, *(f"{bullet}{check}" for check in checks), ""]
 
 
 def _policy_section(report: PlanReport, bullet: str) -> list[str]:

@@ -64,6 +64,8 @@ def test_each_sample_stack_registers_the_same_45_resources(stack: Evaluation) ->
         "aks-bluegreen:index:Workload": 2,
         "aks-bluegreen:index:SmokeGate": 2,
         "aks-bluegreen:index:Agic": 1,
+        "aks-bluegreen:index:CutoverVerification": 1,
+        "pulumi-python:dynamic/cutover:GatewayServesActive": 1,
     }
 
 
@@ -88,6 +90,7 @@ def test_components_own_their_children(stack: Evaluation) -> None:
         "agic-identity": "agic",
         "agic-release": "agic",
         "agic-green-federation": "agic",
+        "cutover-gateway-serves": "cutover",
     }
     for child, parent in expected_parents.items():
         assert parent_name(stack, by_name(stack, child)) == parent, child

@@ -1,0 +1,155 @@
+"""Reads the live gateway from ARM with azure-mgmt-network, as the caller who runs Pulumi.
+
+Credentials: the caller's own Azure CLI login (`AzureCliCredential`, which runs
+`az account get-access-token`). Locally that is `az login`; in the workflows `azure/login` logs
+the CLI in by OIDC before Pulumi runs, so the same credential serves both and no secret is stored.
+Not DefaultAzureCredential: on a laptop its ManagedIdentityCredential probes the instance metadata
+endpoint first, and which identity wins would depend on the machine.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+# Seconds `az account get-access-token` may take; the SDK's default of 10 is tight for a CLI
+# that refreshes its token over the network first.
+CLI_TIMEOUT_SECONDS = 30
+
+_GATEWAY_ID = re.compile(
+    r"^/subscriptions/(?P<subscription>[^/]+)/resourceGroups/(?P<group>[^/]+)/providers/"
+    r"Microsoft\.Network/applicationGateways/(?P<name>[^/]+)$",
+    re.IGNORECASE,
+)
+
+
+class GatewayReadError(Exception):
+    """Reading the gateway failed; `transient` if waiting may clear it."""
+
+    def __init__(self, message: str, transient: bool, status: int | None = None) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.status = status
+
+
+@dataclass(frozen=True)
+class GatewayRef:
+    subscription: str
+    group: str
+    name: str
+
+    @classmethod
+    def parse(cls, gateway_id: str) -> GatewayRef:
+        found = _GATEWAY_ID.match(gateway_id)
+        if not found:
+            raise GatewayReadError(
+                f"'{gateway_id}' is not an Application Gateway ID", transient=False
+            )
+        return cls(found["subscription"], found["group"], found["name"])
+
+
+def caller_credential() -> Any:
+    from azure.identity import AzureCliCredential
+
+    return AzureCliCredential(process_timeout=CLI_TIMEOUT_SECONDS)
+
+
+class ArmGateway:
+    """One gateway, read as REST JSON through the real client, its pipeline and its LRO poller.
+
+    `endpoint` and `ca_bundle` exist so the same code reads a loopback ARM in tests; left None
+    they mean the public cloud and the system's trust store.
+    """
+
+    def __init__(
+        self,
+        gateway_id: str,
+        credential: Any,
+        endpoint: str | None = None,
+        ca_bundle: str | None = None,
+    ) -> None:
+        from azure.mgmt.network import NetworkManagementClient
+
+        self.ref = GatewayRef.parse(gateway_id)
+        options: dict[str, Any] = {
+            # The waiting loop owns retries and their deadline; the pipeline's own retry policy
+            # would sleep up to minutes on a 429/5xx outside it.
+            "retry_total": 0,
+            # Polling of the backend-health operation when ARM sends no Retry-After.
+            "polling_interval": 5,
+        }
+        if ca_bundle:
+            options["connection_verify"] = ca_bundle
+        self._client = NetworkManagementClient(
+            credential, self.ref.subscription, base_url=endpoint, **options
+        )
+
+    def gateway(self) -> dict[str, Any]:
+        """GET applicationGateways/{name}: needs Microsoft.Network/applicationGateways/read."""
+        return _guarded(
+            lambda: self._client.application_gateways.get(
+                self.ref.group, self.ref.name, cls=_raw_json
+            )
+        )
+
+    def backend_health(self) -> dict[str, Any]:
+        """POST .../backendhealth, a long-running operation (202 + Location, then poll): needs
+        Microsoft.Network/applicationGateways/backendhealth/action."""
+        return _guarded(
+            lambda: self._client.application_gateways.begin_backend_health(
+                self.ref.group, self.ref.name, cls=_raw_json
+            ).result()
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _raw_json(pipeline_response: Any, _deserialized: Any, _headers: Any) -> dict[str, Any]:
+    # The REST JSON, not the SDK's models: the judgement reads the documented wire shape.
+    return pipeline_response.http_response.json()
+
+
+# Worth waiting on: a role assignment or federated credential still propagating (403), a
+# resource not yet visible in this ARM region (404), a conflicting operation in flight (409),
+# throttling (429) and server faults. A 401 or a 400 will not clear by waiting.
+_TRANSIENT_STATUS = frozenset({403, 404, 408, 409, 429})
+
+
+def _guarded(call: Any) -> dict[str, Any]:
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ServiceRequestError,
+        ServiceResponseError,
+    )
+
+    try:
+        return call()
+    except (ServiceRequestError, ServiceResponseError) as err:
+        raise GatewayReadError(f"ARM unreachable ({_first_line(err)})", transient=True) from None
+    except ClientAuthenticationError as err:
+        if err.status_code is None:
+            # Raised by the credential itself: the CLI is not logged in, or its login expired.
+            raise GatewayReadError(
+                f"no Azure token from the Azure CLI ({_first_line(err)}); run `az login`",
+                transient=False,
+            ) from None
+        raise GatewayReadError(_describe(err), transient=False, status=err.status_code) from None
+    except HttpResponseError as err:
+        status = err.status_code or 0
+        transient = status in _TRANSIENT_STATUS or status >= 500
+        raise GatewayReadError(_describe(err), transient=transient, status=status) from None
+
+
+def _describe(err: Any) -> str:
+    code = getattr(getattr(err, "error", None), "code", None) or err.reason or ""
+    message = getattr(getattr(err, "error", None), "message", None) or ""
+    text = f"HTTP {err.status_code} {code}".strip()
+    return f"{text}: {_first_line(message)}" if message else text
+
+
+def _first_line(value: Any) -> str:
+    text = str(value).strip().splitlines()
+    return text[0][:300] if text else ""

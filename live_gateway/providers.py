@@ -1,0 +1,174 @@
+"""The two dynamic providers: the cut-over verification and the retire guard.
+
+Why a dynamic provider rather than a Job in the cluster under AGIC's workload identity: it runs
+where `pulumi up` runs, as whoever runs it (their `az login`, or the workflow's OIDC login), so it
+needs no new identity, no image and no role for AGIC beyond what AGIC has; it reads the gateway
+as ARM reports it, which a Job would too but only after its own image pull and token exchange,
+the very steps that can fail during a cut-over; and the engine never calls Create or Update in
+`pulumi preview`, so a preview waits for nothing. Check does run in preview and in `up`, before
+anything is deleted (the engine generates deletes only after the program has registered
+everything: pulumi/pulumi pkg/resource/deploy/deployment_executor.go, performPostSteps), which is
+where the retire guard refuses.
+
+Errors raised here reach the user as the provider host's traceback (pulumi 3.272
+dynamic/__main__.py `_abort_with_traceback`). So the verification does not raise on a timeout: it
+records `serving: false` and its message, the program turns that into one `pulumi.RunError` line
+(components/cutover_verification.py), and `diff` re-runs the wait on the next `up` while the
+stored outcome is not `serving`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from live_gateway.arm import ArmGateway, GatewayReadError, caller_credential
+from live_gateway.serving import Expectation, addresses_in
+from live_gateway.waiting import retry_faults, wait_until_serving
+
+PROVIDER_KEY = "__provider"
+# What Create/Update add to the inputs; every other property is an input, and a change of any
+# input (the flip or rollback, AGIC's release or chart, the apps, the subnets, the bound) means
+# the gateway is verified again.
+OUTCOME_KEYS = ("serving", "waitedSeconds", "message", "seen")
+# Seconds between looks at the gateway: AGIC writes in 10-20 s.
+POLL_SECONDS = 10.0
+# The retire guard reads once per preview; it retries only throttling and faults, this long.
+GUARD_READ_SECONDS = 60.0
+
+
+def _is_known(value: Any) -> bool:
+    # In a preview before the gateway exists its ID is unknown: the SDK hands Check a sentinel.
+    return isinstance(value, str) and value.startswith("/subscriptions/")
+
+
+def _without_provider(props: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in props.items() if key != PROVIDER_KEY}
+
+
+class _ArmAccess:
+    """How a provider reaches ARM. Plain data, so the pickled provider is a few bytes and the
+    same in every evaluation; tests point it at a loopback ARM."""
+
+    def __init__(
+        self,
+        arm_endpoint: str | None = None,
+        ca_bundle: str | None = None,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self.arm_endpoint = arm_endpoint
+        self.ca_bundle = ca_bundle
+        self.poll_seconds = poll_seconds
+
+    def _gateway(self, gateway_id: str) -> ArmGateway:
+        return ArmGateway(gateway_id, caller_credential(), self.arm_endpoint, self.ca_bundle)
+
+
+class GatewayServesProvider(_ArmAccess, ResourceProvider):
+    """Create/Update wait, bounded, until the live gateway serves the active cluster. Nothing in
+    Azure is changed: it only reads."""
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        inputs = set(news) - {PROVIDER_KEY, *OUTCOME_KEYS}
+        changed = [key for key in sorted(inputs) if olds.get(key) != news.get(key)]
+        # The last wait timed out (or never finished): the next `up` waits again.
+        if olds.get("serving") is not True:
+            changed.append("serving")
+        return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(f"{props['activeColor']}-serving", self._verify(props))
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(self._verify(news))
+
+    def _verify(self, props: dict[str, Any]) -> dict[str, Any]:
+        expect = Expectation(
+            active=props["activeColor"],
+            subnets=dict(props["subnets"]),
+            pools=tuple(props["pools"]),
+            controller_logs=props["controllerLogs"],
+        )
+        try:
+            gateway = self._gateway(props["gatewayId"])
+        except GatewayReadError as err:
+            outcome = {"serving": False, "waitedSeconds": 0, "message": str(err), "seen": {}}
+            return {**_without_provider(props), **outcome}
+        try:
+            result = wait_until_serving(
+                gateway, expect, float(props["timeoutSeconds"]), self.poll_seconds
+            )
+        finally:
+            gateway.close()
+        return {
+            **_without_provider(props),
+            "serving": result.serving,
+            "waitedSeconds": result.waited_seconds,
+            "message": result.message,
+            "seen": result.seen,
+        }
+
+
+class RetireGuardProvider(_ArmAccess, ResourceProvider):
+    """Check refuses while the live gateway has a backend address in the retired subnet. Reading
+    the gateway needs only Reader, so pull-request previews run it too."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        gateway_id = news.get("gatewayId")
+        if not _is_known(gateway_id):
+            return CheckResult(news, [])
+        color, cidr = news["retiredColor"], news["subnetCidr"]
+        try:
+            still = self._addresses(str(gateway_id), cidr)
+        except GatewayReadError as err:
+            return CheckResult(
+                news,
+                [
+                    CheckFailure(
+                        "",
+                        f"cannot tell whether the gateway still sends traffic to {color} "
+                        f"({err}), so {color} is not retired; the principal running Pulumi "
+                        "needs Reader on the gateway",
+                    )
+                ],
+            )
+        if still:
+            return CheckResult(
+                news,
+                [
+                    CheckFailure(
+                        "",
+                        f"the live gateway still has {len(still)} backend address(es) in "
+                        f"{color}'s subnet {cidr} ({', '.join(still)}): {color} is serving, "
+                        f"so retiring it would cut those requests; cut over first (active: "
+                        f"the other color), confirm with `pulumi up`, then retire {color}",
+                    )
+                ],
+            )
+        return CheckResult(news, [])
+
+    def _addresses(self, gateway_id: str, cidr: str) -> list[str]:
+        gateway = self._gateway(gateway_id)
+        try:
+            document = retry_faults(gateway.gateway, GUARD_READ_SECONDS, self.poll_seconds)
+        finally:
+            gateway.close()
+        return addresses_in(document, cidr)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        keys = ("gatewayId", "retiredColor", "subnetCidr")
+        return DiffResult(changes=any(olds.get(k) != news.get(k) for k in keys))
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(f"{props['retiredColor']}-retired", _without_provider(props))
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(_without_provider(news))
