@@ -68,6 +68,7 @@ class ArmGateway:
         credential: Any,
         endpoint: str | None = None,
         ca_bundle: str | None = None,
+        operation_poll_seconds: float = 5,
     ) -> None:
         from azure.mgmt.network import NetworkManagementClient
 
@@ -77,7 +78,7 @@ class ArmGateway:
             # would sleep up to minutes on a 429/5xx outside it.
             "retry_total": 0,
             # Polling of the backend-health operation when ARM sends no Retry-After.
-            "polling_interval": 5,
+            "polling_interval": operation_poll_seconds,
         }
         if ca_bundle:
             options["connection_verify"] = ca_bundle

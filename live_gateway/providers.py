@@ -69,7 +69,13 @@ class _ArmAccess:
         self.poll_seconds = poll_seconds
 
     def _gateway(self, gateway_id: str) -> ArmGateway:
-        return ArmGateway(gateway_id, caller_credential(), self.arm_endpoint, self.ca_bundle)
+        return ArmGateway(
+            gateway_id,
+            caller_credential(),
+            self.arm_endpoint,
+            self.ca_bundle,
+            operation_poll_seconds=min(self.poll_seconds, 5),
+        )
 
 
 class GatewayServesProvider(_ArmAccess, ResourceProvider):

@@ -144,15 +144,23 @@ def evaluate(
     stack: str,
     project: str = "aks-bluegreen",
     program_dir: Path = PROGRAM_DIR,
+    mocks: pulumi.runtime.Mocks | None = None,
+    preview: bool = False,
 ) -> Evaluation:
-    """Evaluates the program once for `config`: fully qualified keys, values as the CLI passes."""
+    """Evaluates the program once for `config`: fully qualified keys, values as the CLI passes.
+
+    `mocks` answer in place of the cloud (default: CloudMocks); `preview` runs it as
+    `pulumi preview` would, where `pulumi.runtime.is_dry_run()` is true.
+    """
     evaluation = Evaluation()
-    monitor = RecordingMonitor(CloudMocks(), evaluation)
-    pulumi.runtime.set_mocks(
-        CloudMocks(), project=project, stack=stack, preview=False, monitor=monitor
-    )
+    cloud = mocks or CloudMocks()
+    monitor = RecordingMonitor(cloud, evaluation)
+    pulumi.runtime.set_mocks(cloud, project=project, stack=stack, preview=preview, monitor=monitor)
     # set_mocks registers a root stack of its own; the program gets a fresh one, as under the CLI.
     settings.ROOT.set(None)
+    # A program that failed in an apply leaves that output behind for the runtime to re-raise at
+    # exit (pulumi 3.272 output.py `_track`); it must not fail the next evaluation in this process.
+    settings.SETTINGS.outputs.clear()
     pulumi.runtime.set_all_config({k: _as_config_text(v) for k, v in config.items()})
     main = program_dir / "__main__.py"
     if str(program_dir) not in sys.path:

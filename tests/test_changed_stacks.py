@@ -185,6 +185,7 @@ def test_the_null_sha_of_a_first_push_lists_every_stack_at_head(repo: Repo) -> N
         "Pulumi.yaml",
         "requirements.txt",
         "components/agic.py",
+        "live_gateway/providers.py",
         "policies/__main__.py",
     ],
 )

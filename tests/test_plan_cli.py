@@ -144,8 +144,18 @@ def test_retiring_the_standby_deletes_only_its_slot_apps_first(tmp_path: Path) -
     result = run_plan(str(ROOT / "Pulumi.blue.yaml"), str(head), "--no-policies")
     assert result.returncode == 0, result.stderr
     steps = step_lines(result.stdout)
-    assert steps and all(line.split()[1] == "delete" for line in steps)
-    deleted = [line.split()[3] for line in steps]
+    # First the guard that reads the live gateway, then only deletes.
+    assert steps[0].split()[1:4] == [
+        "create",
+        "pulumi-python:dynamic/cutover:RetireGuard",
+        "retire-guard-green-check",
+    ]
+    assert all(line.split()[1] == "delete" for line in steps[1:])
+    assert (
+        "`pulumi preview` and `up`: refuse to retire green while the gateway has a backend "
+        "address in 10.241.0.0/16" in result.stdout
+    )
+    deleted = [line.split()[3] for line in steps[1:]]
     assert all(name.startswith(("green-", "agic-green-")) for name in deleted), deleted
     # Kubernetes objects go while their cluster still answers; the cluster goes after them,
     # and its subnet stays for the next upgrade.

@@ -240,6 +240,7 @@ def test_preview_runs_on_pull_requests_touching_the_program_or_a_stack() -> None
         "__main__.py",
         "config.py",
         "components/**",
+        "live_gateway/**",
         "policies/**",
         "requirements*.txt",
     }
