@@ -75,7 +75,9 @@ def _confirm(outcome: list[Any]) -> str:
     # (pulumi/pulumi sdk/python/cmd/pulumi-language-python-exec); an exception in an apply
     # reaches it because the runtime awaits every output before the program ends (pulumi 3.272
     # output.py `_track`, runtime/stack.py `wait_for_rpcs`).
-    raise pulumi.RunError(f"{PROJECT}: {message}")
+    raise pulumi.RunError(
+        f"{PROJECT}: {message or 'the cut-over verification recorded no outcome'}"
+    )
 
 
 class CutoverVerification(pulumi.ComponentResource):

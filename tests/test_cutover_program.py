@@ -13,7 +13,7 @@ import config
 from components.agic import backend_pool_name, controller_deployment_name
 from components.cutover_verification import GATEWAY_SERVES_TYPE
 from components.retire_guard import RETIRE_GUARD_TYPE
-from conftest import STACK, sample_config
+from conftest import STACK, sample_config, with_overrides
 from plan.cloud_mocks import CloudMocks
 from plan.diff import diff
 from plan.evaluate import Evaluation, ProgramError, evaluate
@@ -89,11 +89,6 @@ def test_verification_reruns_when_an_app_changes_and_not_on_unrelated_changes(
     assert diff(blue, unrelated).changes[verification(blue).urn].action == "same"
 
 
-def test_timeout_comes_from_config(evaluate_variant: Callable[..., Evaluation]) -> None:
-    patient = evaluate_variant("blue", cutover={"timeoutSeconds": 1200})
-    assert verification(patient).inputs["timeoutSeconds"] == 1200
-
-
 class _NotServing(CloudMocks):
     """The outcome `pulumi up` stores when the gateway did not serve within the bound."""
 
@@ -110,9 +105,10 @@ def test_up_fails_with_one_line_saying_what_the_verification_saw() -> None:
     assert str(failure.value) == f"aks-bluegreen: {NOT_SERVING}"
 
 
-def test_preview_never_fails_on_the_verification() -> None:
-    previewed = evaluate(sample_config("blue"), STACK, mocks=_NotServing(), preview=True)
-    assert verification(previewed).inputs["activeColor"] == "blue"
+def test_preview_never_fails_on_the_verification_whose_bound_is_config() -> None:
+    patient = with_overrides("blue", {"cutover": {"timeoutSeconds": 1200}})
+    previewed = evaluate(patient, STACK, mocks=_NotServing(), preview=True)
+    assert verification(previewed).inputs["timeoutSeconds"] == 1200
 
 
 def test_retiring_the_standby_registers_its_guard_and_keeps_the_verification(
