@@ -24,8 +24,6 @@ from components.workload import SERVICE_PORT
 from config import PROJECT, AgicConfig, Color, WorkloadConfig
 from live_gateway.providers import GatewayServesProvider
 
-GATEWAY_SERVES_TYPE = "pulumi-python:dynamic/cutover:GatewayServesActive"
-
 
 class GatewayServesActive(pulumi.dynamic.Resource, module="cutover", name="GatewayServesActive"):
     serving: pulumi.Output[bool]

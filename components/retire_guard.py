@@ -19,8 +19,6 @@ import pulumi.dynamic
 from config import Color
 from live_gateway.providers import RetireGuardProvider
 
-RETIRE_GUARD_TYPE = "pulumi-python:dynamic/cutover:RetireGuard"
-
 
 class _RetireCheck(pulumi.dynamic.Resource, module="cutover", name="RetireGuard"):
     def __init__(

@@ -35,6 +35,10 @@ from live_gateway.serving import Expectation, addresses_in
 from live_gateway.waiting import retry_faults, wait_until_serving
 
 PROVIDER_KEY = "__provider"
+# The resource types the program registers these providers under (pulumi.dynamic.Resource
+# subclasses with module "cutover", in components/); named here for readers of the plan.
+GATEWAY_SERVES_TYPE = "pulumi-python:dynamic/cutover:GatewayServesActive"
+RETIRE_GUARD_TYPE = "pulumi-python:dynamic/cutover:RetireGuard"
 # What Create/Update add to the inputs; every other property is an input, and a change of any
 # input (the flip or rollback, AGIC's release or chart, the apps, the subnets, the bound) means
 # the gateway is verified again.
@@ -91,7 +95,7 @@ class GatewayServesProvider(_ArmAccess, ResourceProvider):
         return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(f"{props['activeColor']}-serving", self._verify(props))
+        return CreateResult("gateway-serves-active", self._verify(props))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         return UpdateResult(self._verify(news))

@@ -52,7 +52,7 @@ _DYNAMIC = "pulumi-python:dynamic/cutover:"
 def _dynamic(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     if typ == f"{_DYNAMIC}GatewayServesActive":
         active = inputs.get("activeColor")
-        return f"{active}-serving", {
+        return "gateway-serves-active", {
             **inputs,
             "serving": True,
             "waitedSeconds": 0,

@@ -6,8 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
-from components.cutover_verification import GATEWAY_SERVES_TYPE
-from components.retire_guard import RETIRE_GUARD_TYPE
+from live_gateway.providers import GATEWAY_SERVES_TYPE, RETIRE_GUARD_TYPE
 from plan.diff import Plan, Step
 
 Format = Literal["text", "markdown"]

@@ -11,9 +11,8 @@ import pytest
 
 import config
 from components.agic import backend_pool_name, controller_deployment_name
-from components.cutover_verification import GATEWAY_SERVES_TYPE
-from components.retire_guard import RETIRE_GUARD_TYPE
 from conftest import STACK, sample_config, with_overrides
+from live_gateway.providers import GATEWAY_SERVES_TYPE, RETIRE_GUARD_TYPE
 from plan.cloud_mocks import CloudMocks
 from plan.diff import diff
 from plan.evaluate import Evaluation, ProgramError, evaluate

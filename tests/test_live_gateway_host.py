@@ -114,7 +114,7 @@ def test_host_creates_the_verification_once_the_gateway_serves(
         )
     )
     outs = _plain(created.properties)
-    assert created.id == "green-serving"
+    assert created.id == "gateway-serves-active"
     assert outs["serving"] is True, outs["message"]
     assert outs["seen"]["addresses"]["green"] == GREEN
     assert outs["activeColor"] == "green"
@@ -141,7 +141,7 @@ def test_host_update_records_a_timeout_as_not_serving_with_its_message(
     props = verification(arm, timeoutSeconds=0.2)
     updated = host.Update(
         provider_pb2.UpdateRequest(
-            id="blue-serving",
+            id="gateway-serves-active",
             urn=URN.format("GatewayServesActive", "cutover-gateway-serves"),
             olds=_struct({**props, "activeColor": "blue", "serving": True}),
             news=_struct(props),

@@ -65,6 +65,10 @@ def test_markdown_format_renders_a_step_table() -> None:
     release_rows = [line for line in lines if "`agic-release`" in line]
     assert [row.split("|")[2].strip() for row in release_rows] == ["delete", "create"]
     assert [row.split("|")[4].strip() for row in release_rows] == ["blue", "green"]
+    live = lines.index(
+        "Live checks (the offline plan cannot see the gateway; these run against it):"
+    )
+    assert lines[live + 1].startswith("- `pulumi up`, after the AGIC release: waits up to 600 s")
 
 
 def test_same_config_on_both_sides_plans_nothing() -> None:
