@@ -115,7 +115,7 @@ def test_probe_measures_a_cut_over_through_every_kind_of_failure(tmp_path: Path,
     assert "### ❌" in files["s.md"].read_text()
 
     width, height = png_size(files["t.png"])
-    assert (width, height) == (1200, 500)
+    assert (width, height) == (1200, 600)
     assert files["t.png"].stat().st_size > 20_000  # axes, points, markers, legend: not blank
 
 
