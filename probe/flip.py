@@ -174,18 +174,14 @@ def stop(args: argparse.Namespace) -> int:
             print(f"{app}:")
             print(render_text(summary), end="")
         else:
-            # The probe did not finish its own report: rebuild it from the log, which it
-            # flushed line by line, and count the run as failed.
+            # The probe did not finish its own report: rebuild the summary from the log, which
+            # it flushed line by line (its picture is not drawn), and count the run as failed.
             passed = False
             reason = "did not stop in time and was killed" if killed else "left no summary"
             summary = summarize(records, probe["url"], "killed")
             sections.append(render_markdown(summary, f"{app}: the probe {reason}"))
             print(f"{app}: the probe {reason}")
             print(render_text(summary), end="")
-            if records:
-                from probe.picture import draw
-
-                draw(records, summary, out / f"{app}.png", f"{app}: the probe {reason}")
         if not passed:
             failed.append(app)
     if args.summary:

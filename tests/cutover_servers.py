@@ -22,7 +22,7 @@ MODES = ("blue", "green", "502", "hang", "refuse", "reset")
 
 
 def aspnetapp_page(pod_ip: str) -> bytes:
-    # The shape of the sample app's page (dotnet/dotnet-docker samples/aspnetapp Pages/Index.cshtml):
+    # The shape of the sample app's page (dotnet/dotnet-docker samples/aspnetapp, Index.cshtml):
     # the pod's host name, identical in both clusters but for its random suffix, and its IP.
     return (
         "<html><body><h1>Welcome to .NET</h1><table>"

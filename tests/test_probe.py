@@ -15,8 +15,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from cutover_servers import SUBNETS, Backend, cut_over
 
+from cutover_servers import SUBNETS, Backend, cut_over
 from probe.attribution import UNKNOWN, Attribution, Rule
 from probe.classify import OK, StatusPolicy, kind_of_exception
 from probe.cli import main
@@ -53,16 +53,25 @@ def test_probe_measures_a_cut_over_through_every_kind_of_failure(tmp_path: Path,
         code = main(
             [
                 loop.switcher.url,
-                "--interval", "0.01",
-                "--timeout", str(TIMEOUT),
-                "--count", str(len(SCENARIO)),
-                "--cluster", f"blue={SUBNETS['blue']}",
-                "--cluster", f"green={SUBNETS['green']}",
-                "--log", str(files["log.jsonl"]),
-                "--picture", str(files["t.png"]),
-                "--summary-json", str(files["s.json"]),
-                "--summary-markdown", str(files["s.md"]),
-            ],  # fmt: skip
+                "--interval",
+                "0.01",
+                "--timeout",
+                str(TIMEOUT),
+                "--count",
+                str(len(SCENARIO)),
+                "--cluster",
+                f"blue={SUBNETS['blue']}",
+                "--cluster",
+                f"green={SUBNETS['green']}",
+                "--log",
+                str(files["log.jsonl"]),
+                "--picture",
+                str(files["t.png"]),
+                "--summary-json",
+                str(files["s.json"]),
+                "--summary-markdown",
+                str(files["s.md"]),
+            ],
             on_record=drive,
         )
     assert code == 1
@@ -79,7 +88,9 @@ def test_probe_measures_a_cut_over_through_every_kind_of_failure(tmp_path: Path,
     assert [r.cluster for r in records] == [
         m if m in ("blue", "green") else UNKNOWN if m == "502" else None for m in SCENARIO
     ]
-    assert all(json.loads(line)["ok"] == (r.kind == OK) for line, r in zip(lines, records))
+    assert all(
+        json.loads(line)["ok"] == (r.kind == OK) for line, r in zip(lines, records, strict=True)
+    )
     assert all(TIMEOUT * 1000 <= r.latency_ms < TIMEOUT * 1000 + 200 for r in records[9:11])
     assert all(r.detail for r in records if not r.ok)
 
@@ -95,9 +106,9 @@ def test_probe_measures_a_cut_over_through_every_kind_of_failure(tmp_path: Path,
     assert streak["end"] == pytest.approx(records[13].end, abs=1e-6)
     assert streak["start_at"] == records[9].at
     assert summary["clusters"] == {"blue": 6, "green": 4}
-    assert [(s["cluster"], s["first_seq"], s["last_seq"], s["answers"]) for s in summary[
-        "segments"
-    ]] == [("blue", 1, 9, 6), ("green", 15, 18, 4)]
+    assert [
+        (s["cluster"], s["first_seq"], s["last_seq"], s["answers"]) for s in summary["segments"]
+    ] == [("blue", 1, 9, 6), ("green", 15, 18, 4)]
     answered = sorted(r.latency_ms for r in records if r.status is not None)
     assert summary["latency_ms"]["max"] == answered[-1]
     assert len(answered) == 13  # 10 pages and 3 502s; timeouts and refusals have no answer
@@ -332,9 +343,7 @@ def test_status_policy_accepts_ranges_and_refuses_nonsense() -> None:
 
 
 def test_attribution_by_subnet_regex_or_header() -> None:
-    by_subnet = Attribution(
-        (Rule.parse("blue=10.240.0.0/16"), Rule.parse("green=10.241.0.0/16"))
-    )
+    by_subnet = Attribution((Rule.parse("blue=10.240.0.0/16"), Rule.parse("green=10.241.0.0/16")))
     page = b"<td>Host name</td><td>aspnetapp-1</td><td>10.241.3.4\n<br /></td>"
     assert by_subnet.cluster_of((), page) == "green"
     assert by_subnet.cluster_of((), b"no address here, nor 310.240.1.1") == UNKNOWN
