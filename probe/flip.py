@@ -16,8 +16,10 @@ has answered 20 times in a row, because AGIC rewrites the gateway after the up h
 at once would miss the switch itself. It then appends each summary to the job summary and
 exits 1 if any request failed or any probe misbehaved.
 
-With no address (a stack's first deploy, before a gateway exists) `start` probes nothing and
-`stop` finds nothing to report.
+What is measured is whether the deploy breaks what worked: an app that does not answer
+before the deploy (it is new in this change, or the gateway does not serve yet) is not probed,
+and the log says so. With no address (a stack's first deploy, before a gateway exists) `start`
+probes nothing and `stop` finds nothing to report.
 """
 
 from __future__ import annotations
@@ -34,7 +36,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from probe.attribution import Attribution
+from probe.classify import OK, StatusPolicy
+from probe.observe import observer
 from probe.record import read_log
+from probe.request import Requester, Target
 from probe.summary import render_markdown, render_text, summarize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,6 +113,12 @@ def start(args: argparse.Namespace) -> int:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     started = []
     for spec in planned:
+        if not _serves(spec, args.timeout):
+            print(
+                f"Not probing {spec.app}: {spec.url} does not answer before the deploy (a new "
+                "app, or a gateway not serving yet), so the deploy cannot break it."
+            )
+            continue
         with (out / f"{spec.app}.out").open("w") as output:
             process = subprocess.Popen(
                 probe_argv(spec, out, args),
@@ -120,8 +132,19 @@ def start(args: argparse.Namespace) -> int:
             )
         started.append({"app": spec.app, "pid": process.pid, "url": spec.url, "host": spec.host})
         print(f"Probing {spec.app}: {spec.url} (pid {process.pid}, settles on {spec.settle_on})")
+    if not started:
+        return 0
     (out / MANIFEST).write_text(json.dumps({"probes": started}, indent=2) + "\n")
     return _await_first_requests(out, started, args.start_timeout)
+
+
+def _serves(spec: ProbeSpec, timeout: float, attempts: int = 3) -> bool:
+    requester = Requester(Target(spec.url, spec.host, timeout))
+    attempt = observer(requester, StatusPolicy(), Attribution())
+    try:
+        return any(attempt().kind == OK for _ in range(attempts))
+    finally:
+        requester.close()
 
 
 def _await_first_requests(out: Path, started: list[dict], timeout: float) -> int:

@@ -44,7 +44,7 @@ def test_readme_command_plans_the_sample_flip_in_engine_order() -> None:
     out = result.stdout
     assert "active: blue -> green" in out
     assert "0 to create, 3 to replace, 0 to update, 0 to delete" in out
-    assert "Azure resources touched: 0 of 19" in out
+    assert "Azure resources touched: 0 of 24" in out
     steps = [line.split()[1:3] for line in step_lines(out)]
     assert steps.index(["create", "kubernetes:batch/v1:Job"]) < steps.index(
         ["delete", "kubernetes:helm.sh/v3:Release"]

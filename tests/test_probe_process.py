@@ -58,8 +58,7 @@ def test_a_deploy_is_measured_from_start_to_settled_cut_over(tmp_path: Path) -> 
     out = tmp_path / "probes"
     job_summary = tmp_path / "summary.md"
     with cut_over() as loop:
-        # The gateway fails while the deploy starts: the probe's first request already sees it.
-        loop.switcher.set("502")
+        loop.switcher.set("blue")
         started = flip.main(
             ["start", "--stack-file", str(ROOT / "Pulumi.green.yaml"),
              "--address", f"127.0.0.1:{loop.switcher.port}", "--dir", str(out),
@@ -68,7 +67,11 @@ def test_a_deploy_is_measured_from_start_to_settled_cut_over(tmp_path: Path) -> 
         )  # fmt: skip
         assert started == 0
         log = out / "aspnetapp.jsonl"
-        assert json.loads(wait_for_lines(log, 1)[0])["status"] == 502
+        assert json.loads(wait_for_lines(log, 1)[0])["cluster"] == "blue"
+        # The deploy goes wrong for a moment: the gateway answers 502.
+        loop.switcher.set("502")
+        while read_log(log)[-1].status != 502:
+            time.sleep(0.02)
         loop.switcher.set("blue")
         while read_log(log)[-1].cluster != "blue":
             time.sleep(0.02)
@@ -102,6 +105,15 @@ def test_a_first_deploy_has_no_address_and_nothing_to_report(tmp_path: Path, cap
     assert not (tmp_path / "probes.json").exists()
     assert flip.main(["stop", "--dir", str(tmp_path)]) == 0
     assert "nothing to report" in capsys.readouterr().out
+
+
+def test_an_app_not_serving_before_the_deploy_is_not_probed(tmp_path: Path, capsys) -> None:
+    with cut_over() as loop:
+        loop.switcher.set("502")
+        args = ["start", "--stack-file", str(ROOT / "Pulumi.blue.yaml"), "--dir", str(tmp_path)]
+        assert flip.main([*args, "--address", f"127.0.0.1:{loop.switcher.port}"]) == 0
+    assert "Not probing aspnetapp" in capsys.readouterr().out
+    assert not (tmp_path / "probes.json").exists()
 
 
 def test_a_probe_that_does_not_stop_is_killed_and_reported_from_its_log(tmp_path: Path) -> None:
