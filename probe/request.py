@@ -65,15 +65,18 @@ class Requester:
 
     def get(self) -> Answer:
         reused = self._conn is not None
+        deadline = time.monotonic() + self.target.timeout
         try:
-            return self._get_once()
-        except (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected):
-            self.close()
-            if not reused:
-                raise
-            # The server closed the idle kept-alive connection between two requests: that is
-            # not the gateway failing, so a GET is sent again on a new connection.
-            return self._get_once()
+            try:
+                return self._get_once(deadline)
+            except (ConnectionResetError, BrokenPipeError):  # RemoteDisconnected is one too
+                if not reused:
+                    raise
+                # The server closed the idle kept-alive connection between two requests: that
+                # is not the gateway failing, so the GET is sent again on a new connection,
+                # within the same timeout.
+                self.close()
+                return self._get_once(deadline)
         except BaseException:
             self.close()
             raise
@@ -83,9 +86,8 @@ class Requester:
             self._conn.close()
             self._conn = None
 
-    def _get_once(self) -> Answer:
+    def _get_once(self, deadline: float) -> Answer:
         t = self.target
-        deadline = time.monotonic() + t.timeout
         conn = self._conn or self._connect()
         self._conn = conn
         headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}

@@ -70,6 +70,9 @@ class Switcher:
 
     backends: dict[str, Backend]
     mode: str = "blue"
+    # False: answer without `Connection: close` and close anyway, as a server closing an idle
+    # kept-alive connection does.
+    announce_close: bool = True
     port: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _listener: socket.socket | None = None
@@ -136,7 +139,7 @@ class Switcher:
                 request += chunk
             mode = self.mode
             if mode in self.backends:
-                conn.sendall(self._forward(self.backends[mode], request))
+                conn.sendall(self._forward(self.backends[mode], request, self.announce_close))
             elif mode == "502":
                 body = b"<html><head><title>502 Bad Gateway</title></head></html>"
                 conn.sendall(_response(502, "Bad Gateway", body))
@@ -147,7 +150,7 @@ class Switcher:
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
     @staticmethod
-    def _forward(backend: Backend, request: bytes) -> bytes:
+    def _forward(backend: Backend, request: bytes, announce_close: bool) -> bytes:
         head = request.split(b"\r\n\r\n", 1)[0].decode()
         path = head.split(" ")[1]
         host = next(
@@ -159,15 +162,16 @@ class Switcher:
         try:
             upstream.request("GET", path, headers={"Host": host})
             answer = upstream.getresponse()
-            return _response(answer.status, answer.reason, answer.read())
+            return _response(answer.status, answer.reason, answer.read(), announce_close)
         finally:
             upstream.close()
 
 
-def _response(status: int, reason: str, body: bytes) -> bytes:
+def _response(status: int, reason: str, body: bytes, announce_close: bool = True) -> bytes:
+    close = "Connection: close\r\n" if announce_close else ""
     head = (
         f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/html\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        f"Content-Length: {len(body)}\r\n{close}\r\n"
     )
     return head.encode() + body
 

@@ -146,12 +146,14 @@ def test_retiring_the_standby_deletes_only_its_slot_apps_first(tmp_path: Path) -
     steps = step_lines(result.stdout)
     assert steps and all(line.split()[1] == "delete" for line in steps)
     deleted = [line.split()[3] for line in steps]
-    assert all(name.startswith(("green-", "agic-green-")) for name in deleted), deleted
+    own = ("green-", "agic-green-", "container-insights-green")
+    assert all(name.startswith(own) for name in deleted), deleted
     # Kubernetes objects go while their cluster still answers; the cluster goes after them,
     # and its subnet stays for the next upgrade.
     assert deleted.index("green-aspnetapp-deployment") < deleted.index("green-kubernetes")
     assert deleted.index("green-kubernetes") < deleted.index("green-aks")
     assert deleted.index("agic-green-federation") < deleted.index("green-aks")
+    assert deleted.index("container-insights-green") < deleted.index("green-aks")
     assert "network-green-subnet" not in deleted
 
 

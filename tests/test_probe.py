@@ -146,6 +146,13 @@ def test_a_new_connection_per_request_unless_kept_alive(tmp_path: Path) -> None:
         pod.server_close()
 
 
+def test_kept_alive_a_connection_the_server_closed_while_idle_is_not_a_failure() -> None:
+    with cut_over() as loop:
+        loop.switcher.announce_close = False
+        argv = [loop.switcher.url, "--interval", "0.01", "--count", "4", "--keep-alive"]
+        assert main(argv) == 0
+
+
 # --- the loop, on a scripted clock -----------------------------------------------------------
 
 
