@@ -108,7 +108,13 @@ def _latency_panel(
                 zorder=3,
                 label=f"{kind} ({len(points)})",
             )
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
     ax.set_yscale("log")
+    # 1, 2, 5, 10, 20, 50 ms...: plain numbers, not powers of ten.
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_ylabel("latency (ms, log)")
     ax.grid(True, which="major", color="#eeeeee")
     if records:
