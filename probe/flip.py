@@ -116,7 +116,7 @@ def start(args: argparse.Namespace) -> int:
         if not _serves(spec, args.timeout):
             print(
                 f"Not probing {spec.app}: {spec.url} does not answer before the deploy (a new "
-                "app, or a gateway not serving yet), so the deploy cannot break it."
+                "app, or a gateway not serving yet): there is nothing for the deploy to break."
             )
             continue
         with (out / f"{spec.app}.out").open("w") as output:
