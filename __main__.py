@@ -11,6 +11,12 @@ import config
 from components.agic import Agic, AgicArgs
 from components.cutover_verification import CutoverVerification, CutoverVerificationArgs
 from components.gateway import Gateway, GatewayArgs
+from components.monitoring import (
+    ContainerInsights,
+    ContainerInsightsArgs,
+    Monitoring,
+    MonitoringArgs,
+)
 from components.network import Network, NetworkArgs
 from components.retire_guard import RetireGuard, RetireGuardArgs
 from components.slot import Slot, SlotArgs
@@ -50,6 +56,19 @@ gateway = Gateway(
     ),
 )
 
+# 3b. One Log Analytics workspace: the gateway's access log and both clusters' containers.
+monitoring = Monitoring(
+    "monitoring",
+    MonitoringArgs(
+        resource_group_name=group.name,
+        location=cfg.location,
+        name=f"{prefix}-logs",
+        gateway_id=gateway.gateway_id,
+        gateway_sku=cfg.gateway.sku,
+        config=cfg.monitoring,
+    ),
+)
+
 # 4. Both slots (a retired standby is left out): the cluster, the apps, each app's smoke gate.
 slots = {
     color: Slot(
@@ -65,10 +84,20 @@ slots = {
             workloads=cfg.workloads,
             smoke=cfg.smoke,
             active=color == cfg.active,
+            log_analytics_workspace_id=monitoring.workspace_id,
         ),
     )
     for color in cfg.enabled_colors()
 }
+
+# 4b. Container Insights collects from each cluster once it exists.
+ContainerInsights(
+    "container-insights",
+    ContainerInsightsArgs(
+        rule_id=monitoring.container_insights_rule_id,
+        clusters={color: slot.cluster.cluster_id for color, slot in slots.items()},
+    ),
+)
 
 # 5. AGIC on the active cluster only, after that cluster's gates pass.
 agic = Agic(
@@ -117,6 +146,7 @@ pulumi.export("activeColor", cfg.active)
 pulumi.export("gatewayPublicIp", gateway.public_ip_address)
 pulumi.export("agicCluster", agic.cluster_name)
 pulumi.export("agicRelease", agic.release_name)
+pulumi.export("logAnalyticsWorkspaceId", monitoring.workspace_customer_id)
 pulumi.export(
     "clusters",
     {

@@ -189,6 +189,24 @@ class CutoverConfig(_Model):
     timeout_seconds: int = Field(default=600, ge=60, le=3600)
 
 
+class MonitoringConfig(_Model):
+    retention_in_days: int = 30
+
+    @field_validator("retention_in_days")
+    @classmethod
+    def _retention_azure_allows(cls, value: int) -> int:
+        # A pay-as-you-go (PerGB2018) workspace keeps 30 to 730 days, the first 31 included in
+        # the ingestion price (learn.microsoft.com/azure/azure-monitor/logs/
+        # data-retention-configure; terraform-provider-azurerm's log_analytics_workspace:
+        # "either 7 (Free Tier only) or range between 30 and 730").
+        if not 30 <= value <= 730:
+            raise ValueError(
+                f"{value} days is not a retention Azure allows for a pay-as-you-go workspace; "
+                "use 30 to 730"
+            )
+        return value
+
+
 class StackConfig(_Model):
     active: Color
     location: str = Field(default="westeurope", pattern=r"^[a-z0-9]+$")
@@ -200,6 +218,7 @@ class StackConfig(_Model):
     workloads: tuple[WorkloadConfig, ...] = Field(default_factory=_default_workloads, min_length=1)
     smoke: SmokeConfig = SmokeConfig()
     cutover: CutoverConfig = CutoverConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
 
     @field_validator("active", mode="before")
     @classmethod
@@ -387,7 +406,16 @@ def _check_clusters_run_sleep_action(cfg: StackConfig) -> None:
 # --- reading ---------------------------------------------------------------------------------
 
 # Keys whose values are objects or lists: Pulumi hands them over as JSON text.
-_STRUCTURED = {"network", "gateway", "clusters", "agic", "workloads", "smoke", "cutover"}
+_STRUCTURED = {
+    "network",
+    "gateway",
+    "clusters",
+    "agic",
+    "workloads",
+    "smoke",
+    "cutover",
+    "monitoring",
+}
 CONFIG_KEYS: tuple[str, ...] = tuple(to_camel(k) for k in StackConfig.model_fields)
 _KNOWN = set(StackConfig.model_fields) | set(CONFIG_KEYS)
 

@@ -26,6 +26,7 @@ class SlotArgs:
     smoke: SmokeConfig
     # The slot AGIC serves from: its cluster is protected and its gates vouch for ingress.
     active: bool
+    log_analytics_workspace_id: pulumi.Input[str] | None = None
 
 
 class Slot(pulumi.ComponentResource):
@@ -48,6 +49,7 @@ class Slot(pulumi.ComponentResource):
                 config=args.cluster,
                 network=args.network,
                 active=args.active,
+                log_analytics_workspace_id=args.log_analytics_workspace_id,
             ),
             child,
         )

@@ -41,6 +41,22 @@ _ARM: dict[str, tuple[str, str]] = {
         "Microsoft.ContainerService/managedClusters",
         "resourceName",
     ),
+    "azure-native:operationalinsights:Workspace": (
+        "Microsoft.OperationalInsights/workspaces",
+        "workspaceName",
+    ),
+    "azure-native:monitor:DataCollectionRule": (
+        "Microsoft.Insights/dataCollectionRules",
+        "dataCollectionRuleName",
+    ),
+}
+# Extension resources live under the resource they extend: token -> (child path, name input).
+_EXTENSIONS: dict[str, tuple[str, str]] = {
+    "azure-native:monitor:DiagnosticSetting": ("Microsoft.Insights/diagnosticSettings", "name"),
+    "azure-native:monitor:DataCollectionRuleAssociation": (
+        "Microsoft.Insights/dataCollectionRuleAssociations",
+        "associationName",
+    ),
 }
 
 
@@ -88,6 +104,9 @@ def _arm_id(typ: str, inputs: dict[str, Any], name: str) -> str:
             f"{inputs['scope']}/providers/Microsoft.Authorization/roleAssignments/"
             f"{inputs.get('roleAssignmentName', name)}"
         )
+    if typ in _EXTENSIONS:
+        path, name_key = _EXTENSIONS[typ]
+        return f"{inputs['resourceUri']}/providers/{path}/{inputs.get(name_key, name)}"
     path, name_key = _ARM.get(typ, ("Mock/unknown", "name"))
     resource_name = inputs.get(name_key, name)
     if not path:
@@ -132,6 +151,8 @@ class CloudMocks(pulumi.runtime.Mocks):
             state["tenantId"] = TENANT_ID
         elif typ == "azure-native:network:PublicIPAddress":
             state["ipAddress"] = PUBLIC_IP
+        elif typ == "azure-native:operationalinsights:Workspace":
+            state["customerId"] = stable_uuid("workspace", arm_id)
         elif typ == "azure-native:containerservice:ManagedCluster":
             issuer = f"https://{inputs.get('location')}.oic.prod-aks.azure.com/{TENANT_ID}/{stable_uuid(arm_id)}/"
             state["oidcIssuerProfile"] = {

@@ -37,7 +37,7 @@ def parent_name(stack: Evaluation, reg: Registration) -> str:
     return stack.resources[reg.parent].name if reg.parent in stack.resources else "<stack>"
 
 
-def test_each_sample_stack_registers_the_same_45_resources(stack: Evaluation) -> None:
+def test_each_sample_stack_registers_the_same_52_resources(stack: Evaluation) -> None:
     counts = Counter(r.type for r in stack.resources.values())
     assert counts == {
         "azure-native:resources:ResourceGroup": 1,
@@ -66,6 +66,12 @@ def test_each_sample_stack_registers_the_same_45_resources(stack: Evaluation) ->
         "aks-bluegreen:index:Agic": 1,
         "aks-bluegreen:index:CutoverVerification": 1,
         "pulumi-python:dynamic/cutover:GatewayServesActive": 1,
+        "azure-native:operationalinsights:Workspace": 1,
+        "azure-native:monitor:DiagnosticSetting": 1,
+        "azure-native:monitor:DataCollectionRule": 1,
+        "azure-native:monitor:DataCollectionRuleAssociation": 2,
+        "aks-bluegreen:index:Monitoring": 1,
+        "aks-bluegreen:index:ContainerInsights": 1,
     }
 
 

@@ -44,7 +44,7 @@ def test_readme_command_plans_the_sample_flip_in_engine_order() -> None:
     out = result.stdout
     assert "active: blue -> green" in out
     assert "0 to create, 3 to replace, 1 to update, 0 to delete" in out
-    assert "Azure resources touched: 0 of 19" in out
+    assert "Azure resources touched: 0 of 24" in out
     steps = [line.split()[1:3] for line in step_lines(out)]
     assert steps.index(["create", "kubernetes:batch/v1:Job"]) < steps.index(
         ["delete", "kubernetes:helm.sh/v3:Release"]
@@ -75,7 +75,7 @@ def test_same_config_on_both_sides_plans_nothing() -> None:
     result = run_plan("Pulumi.blue.yaml", "Pulumi.blue.yaml", "--no-policies")
     assert result.returncode == 0
     assert "No changes." in result.stdout
-    assert "35 untouched" in result.stdout
+    assert "40 untouched" in result.stdout
 
 
 def test_rollback_plan_moves_agic_back_to_blue() -> None:
@@ -160,12 +160,14 @@ def test_retiring_the_standby_deletes_only_its_slot_apps_first(tmp_path: Path) -
         "address in 10.241.0.0/16" in result.stdout
     )
     deleted = [line.split()[3] for line in steps[1:]]
-    assert all(name.startswith(("green-", "agic-green-")) for name in deleted), deleted
+    own = ("green-", "agic-green-", "container-insights-green")
+    assert all(name.startswith(own) for name in deleted), deleted
     # Kubernetes objects go while their cluster still answers; the cluster goes after them,
     # and its subnet stays for the next upgrade.
     assert deleted.index("green-aspnetapp-deployment") < deleted.index("green-kubernetes")
     assert deleted.index("green-kubernetes") < deleted.index("green-aks")
     assert deleted.index("agic-green-federation") < deleted.index("green-aks")
+    assert deleted.index("container-insights-green") < deleted.index("green-aks")
     assert "network-green-subnet" not in deleted
 
 

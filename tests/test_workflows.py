@@ -46,6 +46,10 @@ KNOWN_INPUTS: dict[str, set[str]] = {
         """python-version python-version-file cache architecture check-latest token
         cache-dependency-path update-environment allow-prereleases freethreaded"""
     ),
+    "actions/upload-artifact": inputs(
+        """name path if-no-files-found retention-days compression-level overwrite
+        include-hidden-files archive"""
+    ),
     "azure/login": inputs(
         """creds client-id tenant-id subscription-id enable-AzPSSession environment
         allow-no-subscriptions audience auth-type"""
@@ -126,8 +130,18 @@ def job_with(doc: dict[str, Any], action: str) -> dict[str, Any]:
 
 
 def pulumi_step(doc: dict[str, Any]) -> dict[str, Any]:
-    (step,) = steps_using(job_with(doc, "pulumi/actions"), "pulumi/actions")
+    """The step that previews or deploys (deploy.yml also reads outputs with the action)."""
+    (step,) = [
+        s
+        for s in steps_using(job_with(doc, "pulumi/actions"), "pulumi/actions")
+        if s["with"]["command"] != "output"
+    ]
     return step
+
+
+def step_index(job: dict[str, Any], predicate: Any) -> int:
+    (index,) = [i for i, s in enumerate(steps(job)) if predicate(s)]
+    return index
 
 
 def is_true(value: object) -> bool:
@@ -227,7 +241,9 @@ def test_pulumi_cli_matches_the_pinned_sdk() -> None:
     pin = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.MULTILINE)
     assert pin, "requirements.txt pins no pulumi version"
     for name in ("preview.yml", "deploy.yml"):
-        assert str(pulumi_step(load(name))["with"]["pulumi-version"]) == pin.group(1), name
+        job = job_with(load(name), "pulumi/actions")
+        for step in steps_using(job, "pulumi/actions"):
+            assert str(step["with"]["pulumi-version"]) == pin.group(1), name
 
 
 # --- preview ---------------------------------------------------------------------------------
@@ -332,6 +348,52 @@ def test_deploy_is_gated_and_never_overlaps_one_stack() -> None:
     assert job["environment"] == "production"
     assert "matrix.stack" in job["concurrency"]["group"]
     assert job["concurrency"]["cancel-in-progress"] is False
+
+
+def test_deploy_probes_the_gateway_from_before_the_up_until_after_it() -> None:
+    job = job_with(load("deploy.yml"), "pulumi/actions")
+    up = pulumi_step(load("deploy.yml"))
+
+    def is_up(s: dict[str, Any]) -> bool:
+        return s is up or s == up
+
+    # The address: the stack's own output, read with the same CLI and stack name as the up, and
+    # allowed to fail (a first deploy has none).
+    read = step_index(job, lambda s: s.get("with", {}).get("command") == "output")
+    output_step = steps(job)[read]
+    assert output_step["continue-on-error"] is True
+    assert output_step["with"]["stack-name"] == up["with"]["stack-name"]
+    start = step_index(job, lambda s: "probe.flip start" in str(s.get("run", "")))
+    start_step = steps(job)[start]
+    assert start_step["env"]["ADDRESS"] == (
+        f"${{{{ steps.{output_step['id']}.outputs.gatewayPublicIp }}}}"
+    )
+    assert '--stack-file "Pulumi.$STACK.yaml"' in start_step["run"]
+    assert '--address "$ADDRESS"' in start_step["run"]
+    stop = step_index(job, lambda s: "probe.flip stop" in str(s.get("run", "")))
+    stop_step = steps(job)[stop]
+    # Stops after a failed or cancelled up too, reports to the job summary, fails on a failure
+    # (its exit status is not masked).
+    assert stop_step["if"] == "always()"
+    assert '--summary "$GITHUB_STEP_SUMMARY"' in stop_step["run"]
+    assert "continue-on-error" not in stop_step and "|| true" not in stop_step["run"]
+    (upload,) = steps_using(job, "actions/upload-artifact")
+    uploaded = steps(job).index(upload)
+    assert upload["if"] == "always()"
+    assert upload["with"]["path"] == "${{ runner.temp }}/probes/"
+    assert "matrix.stack" in upload["with"]["name"]
+    # Same directory for start, stop and upload.
+    assert '--dir "$RUNNER_TEMP/probes"' in start_step["run"]
+    assert '--dir "$RUNNER_TEMP/probes"' in stop_step["run"]
+    assert read < start < step_index(job, is_up) < stop < uploaded
+
+
+def test_deploy_installs_what_the_probe_needs() -> None:
+    job = job_with(load("deploy.yml"), "pulumi/actions")
+    install = next(s for s in steps(job) if "pip install" in str(s.get("run", "")))
+    assert "-r probe/requirements.txt" in install["run"]
+    (setup,) = steps_using(job, "actions/setup-python")
+    assert "probe/requirements.txt" in setup["with"]["cache-dependency-path"]
 
 
 # --- offline plan ----------------------------------------------------------------------------
