@@ -8,6 +8,7 @@ import pulumi
 from pulumi_azure_native import resources
 
 import config
+import transition
 from components.agic import Agic, AgicArgs
 from components.cutover_verification import CutoverVerification, CutoverVerificationArgs
 from components.gateway import Gateway, GatewayArgs
@@ -24,136 +25,160 @@ from components.slot import Slot, SlotArgs
 # 1. Load and validate the whole config: a bad value stops here, before anything is created.
 cfg = config.load()
 prefix = config.load_prefix(cfg, pulumi.get_stack())
-group = resources.ResourceGroup(
-    "resource-group",
-    resource_group_name=f"{prefix}-rg",
-    location=cfg.location,
-    opts=pulumi.ResourceOptions(protect=True),
-)
+deployed = transition.facts_of(cfg, prefix)
 
-# 2. One VNet: a gateway subnet and one subnet per color.
-network = Network(
-    "network",
-    NetworkArgs(
-        resource_group_name=group.name,
+
+async def deploy() -> None:
+    # 1b. Refuse what the live stack must not become (transition.py), judged against what its
+    # last deployment exported, before any resource is declared: in preview and up alike.
+    await transition.refuse_unsafe_change(deployed)
+    declare()
+
+
+def declare() -> None:
+    group = resources.ResourceGroup(
+        "resource-group",
+        resource_group_name=f"{prefix}-rg",
         location=cfg.location,
-        name=f"{prefix}-vnet",
-        config=cfg.network,
-        cluster_subnets={color: str(cfg.clusters[color].subnet_cidr) for color in config.COLORS},
-    ),
-)
+        opts=pulumi.ResourceOptions(protect=True),
+    )
 
-# 3. One Application Gateway v2, created minimal, then owned by AGIC.
-gateway = Gateway(
-    "gateway",
-    GatewayArgs(
-        resource_group_name=group.name,
-        resource_group_id=group.id,
-        location=cfg.location,
-        name=f"{prefix}-appgw",
-        subnet_id=network.gateway_subnet_id,
-        config=cfg.gateway,
-    ),
-)
-
-# 3b. One Log Analytics workspace: the gateway's access log and both clusters' containers.
-monitoring = Monitoring(
-    "monitoring",
-    MonitoringArgs(
-        resource_group_name=group.name,
-        location=cfg.location,
-        name=f"{prefix}-logs",
-        gateway_id=gateway.gateway_id,
-        gateway_sku=cfg.gateway.sku,
-        config=cfg.monitoring,
-    ),
-)
-
-# 4. Both slots (a retired standby is left out): the cluster, the apps, each app's smoke gate.
-slots = {
-    color: Slot(
-        f"{color}-slot",
-        SlotArgs(
-            color=color,
+    # 2. One VNet: a gateway subnet and one subnet per color.
+    network = Network(
+        "network",
+        NetworkArgs(
             resource_group_name=group.name,
             location=cfg.location,
-            cluster_name=f"{prefix}-{color}",
-            subnet_id=network.cluster_subnet_ids[color],
-            cluster=cfg.clusters[color],
-            network=cfg.network,
-            workloads=cfg.workloads,
-            smoke=cfg.smoke,
-            active=color == cfg.active,
-            log_analytics_workspace_id=monitoring.workspace_id,
+            name=f"{prefix}-vnet",
+            config=cfg.network,
+            cluster_subnets={
+                color: str(cfg.clusters[color].subnet_cidr) for color in config.COLORS
+            },
         ),
     )
-    for color in cfg.enabled_colors()
-}
 
-# 4b. Container Insights collects from each cluster once it exists.
-ContainerInsights(
-    "container-insights",
-    ContainerInsightsArgs(
-        rule_id=monitoring.container_insights_rule_id,
-        clusters={color: slot.cluster.cluster_id for color, slot in slots.items()},
-    ),
-)
+    # 3. One Application Gateway v2, created minimal, then owned by AGIC.
+    gateway = Gateway(
+        "gateway",
+        GatewayArgs(
+            resource_group_name=group.name,
+            resource_group_id=group.id,
+            location=cfg.location,
+            name=f"{prefix}-appgw",
+            subnet_id=network.gateway_subnet_id,
+            config=cfg.gateway,
+        ),
+    )
 
-# 5. AGIC on the active cluster only, after that cluster's gates pass.
-agic = Agic(
-    "agic",
-    AgicArgs(
-        resource_group_name=group.name,
-        resource_group_id=group.id,
-        location=cfg.location,
-        name=prefix,
-        gateway_id=gateway.gateway_id,
-        gateway_subnet_id=network.gateway_subnet_id,
-        clusters={color: slot.cluster for color, slot in slots.items()},
-        active=cfg.active,
-        gates=slots[cfg.active].gates,
-        config=cfg.agic,
-    ),
-)
+    # 3b. One Log Analytics workspace: the gateway's access log and both clusters' containers.
+    monitoring = Monitoring(
+        "monitoring",
+        MonitoringArgs(
+            resource_group_name=group.name,
+            location=cfg.location,
+            name=f"{prefix}-logs",
+            gateway_id=gateway.gateway_id,
+            gateway_sku=cfg.gateway.sku,
+            config=cfg.monitoring,
+        ),
+    )
 
-# 6. Done only when the live gateway serves the active cluster: `up` waits for it, bounded, and
-#    otherwise fails saying what it saw. AGIC's Ready proves nothing about its gateway write.
-subnets = {color: str(cfg.clusters[color].subnet_cidr) for color in config.COLORS}
-CutoverVerification(
-    "cutover",
-    CutoverVerificationArgs(
-        gateway_id=gateway.gateway_id,
-        active=cfg.active,
-        subnets=subnets,
-        workloads=cfg.workloads,
-        release=agic.release,
-        release_name=agic.release_name,
-        agic=cfg.agic,
-        timeout_seconds=cfg.cutover.timeout_seconds,
-    ),
-)
-
-# 7. A retired cluster goes only once the live gateway sends it nothing (checked by preview/up).
-for color in config.COLORS:
-    if not cfg.clusters[color].enabled:
-        RetireGuard(
-            f"retire-guard-{color}",
-            RetireGuardArgs(gateway_id=gateway.gateway_id, color=color, subnet_cidr=subnets[color]),
+    # 4. Both slots (a retired standby is left out): the cluster, the apps, each app's smoke gate.
+    # A cluster the break-glass declares unreachable keeps its Azure resources only.
+    slots = {
+        color: Slot(
+            f"{color}-slot",
+            SlotArgs(
+                color=color,
+                resource_group_name=group.name,
+                location=cfg.location,
+                cluster_name=f"{prefix}-{color}",
+                subnet_id=network.cluster_subnet_ids[color],
+                cluster=cfg.clusters[color],
+                network=cfg.cluster_network(color),
+                workloads=cfg.workloads,
+                smoke=cfg.smoke,
+                active=color == cfg.active,
+                unreachable=color == cfg.unreachable,
+                log_analytics_workspace_id=monitoring.workspace_id,
+            ),
         )
+        for color in cfg.enabled_colors()
+    }
 
-# 8. What operators read after `pulumi up`; kubeconfigs are deliberately not exported.
-pulumi.export("activeColor", cfg.active)
-pulumi.export("gatewayPublicIp", gateway.public_ip_address)
-pulumi.export("agicCluster", agic.cluster_name)
-pulumi.export("agicRelease", agic.release_name)
-pulumi.export("logAnalyticsWorkspaceId", monitoring.workspace_customer_id)
-pulumi.export(
-    "clusters",
-    {
-        color: {
-            "name": slot.cluster.cluster_name,
-            "kubernetesVersion": slot.cluster.kubernetes_version,
-        }
-        for color, slot in slots.items()
-    },
-)
+    # 4b. Container Insights collects from each cluster once it exists.
+    ContainerInsights(
+        "container-insights",
+        ContainerInsightsArgs(
+            rule_id=monitoring.container_insights_rule_id,
+            clusters={color: slot.cluster.cluster_id for color, slot in slots.items()},
+        ),
+    )
+
+    # 5. AGIC on the active cluster only, after that cluster's gates pass, and after the
+    #    credential of an unreachable cluster's AGIC is disabled.
+    agic = Agic(
+        "agic",
+        AgicArgs(
+            resource_group_name=group.name,
+            resource_group_id=group.id,
+            location=cfg.location,
+            name=prefix,
+            gateway_id=gateway.gateway_id,
+            gateway_subnet_id=network.gateway_subnet_id,
+            clusters={color: slot.cluster for color, slot in slots.items()},
+            active=cfg.active,
+            unreachable=cfg.unreachable,
+            gates=slots[cfg.active].gates,
+            config=cfg.agic,
+        ),
+    )
+
+    # 6. Done only when the live gateway serves the active cluster: `up` waits for it, bounded, and
+    #    otherwise fails saying what it saw. AGIC's Ready proves nothing about its gateway write.
+    subnets = {color: str(cfg.clusters[color].subnet_cidr) for color in config.COLORS}
+    CutoverVerification(
+        "cutover",
+        CutoverVerificationArgs(
+            gateway_id=gateway.gateway_id,
+            active=cfg.active,
+            subnets=subnets,
+            workloads=cfg.workloads,
+            release=agic.release,
+            release_name=agic.release_name,
+            agic=cfg.agic,
+            timeout_seconds=cfg.cutover.timeout_seconds,
+        ),
+    )
+
+    # 7. A retired cluster goes only once the live gateway sends it nothing (checked by preview/up).
+    for color in config.COLORS:
+        if not cfg.clusters[color].enabled:
+            RetireGuard(
+                f"retire-guard-{color}",
+                RetireGuardArgs(
+                    gateway_id=gateway.gateway_id, color=color, subnet_cidr=subnets[color]
+                ),
+            )
+
+    # 8. What operators read after `pulumi up`; kubeconfigs are deliberately not exported.
+    #    `deployedConfig` is what the next deployment's transition rules judge against.
+    pulumi.export("activeColor", cfg.active)
+    pulumi.export("gatewayPublicIp", gateway.public_ip_address)
+    pulumi.export("agicCluster", agic.cluster_name)
+    pulumi.export("agicRelease", agic.release_name)
+    pulumi.export("logAnalyticsWorkspaceId", monitoring.workspace_customer_id)
+    pulumi.export(
+        "clusters",
+        {
+            color: {
+                "name": slot.cluster.cluster_name,
+                "kubernetesVersion": slot.cluster.kubernetes_version,
+            }
+            for color, slot in slots.items()
+        },
+    )
+    pulumi.export(transition.OUTPUT, deployed.to_output())
+
+
+pulumi.run(deploy)

@@ -53,6 +53,11 @@ class ClusterConfig(_Model):
     enabled: bool = True
     kubernetes_version: str
     subnet_cidr: IPv4Network
+    # Per-cluster overrides of network.serviceCidr / dnsServiceIp. AKS cannot change either on an
+    # existing cluster (azure-native replaces it), so a new range is rolled out one cluster at a
+    # time: set it on the standby, cut over, then on the other, then in `network`.
+    service_cidr: IPv4Network | None = None
+    dns_service_ip: IPv4Address | None = None
     node_count: int = Field(default=3, ge=1, le=100)
     vm_size: str = Field(default="Standard_D4s_v5", pattern=r"^Standard_[A-Za-z0-9_]+$")
     # Azure CNI reserves max_pods + 1 VNet addresses per node up front.
@@ -207,6 +212,19 @@ class MonitoringConfig(_Model):
         return value
 
 
+class BreakGlassConfig(_Model):
+    # The cluster whose API server cannot be reached. Its Kubernetes objects leave the state
+    # without a call to it, and its AGIC loses its federated credential (README: "Break glass").
+    unreachable_cluster: Color
+
+    @field_validator("unreachable_cluster", mode="before")
+    @classmethod
+    def _is_a_color(cls, value: Any) -> Any:
+        if value not in COLORS:
+            raise ValueError(f"'{value}' is not a cluster; name blue or green")
+        return value
+
+
 class StackConfig(_Model):
     active: Color
     location: str = Field(default="westeurope", pattern=r"^[a-z0-9]+$")
@@ -219,6 +237,7 @@ class StackConfig(_Model):
     smoke: SmokeConfig = SmokeConfig()
     cutover: CutoverConfig = CutoverConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
+    break_glass: BreakGlassConfig | None = None
 
     @field_validator("active", mode="before")
     @classmethod
@@ -249,6 +268,7 @@ class StackConfig(_Model):
         _check_workloads_unique(self)
         _check_workload_timing(self)
         _check_clusters_run_sleep_action(self)
+        _check_break_glass(self)
         return self
 
     @property
@@ -257,6 +277,21 @@ class StackConfig(_Model):
 
     def enabled_colors(self) -> list[Color]:
         return [color for color in COLORS if self.clusters[color].enabled]
+
+    def cluster_network(self, color: Color) -> NetworkConfig:
+        """The network one cluster is built with: the shared one, with its own overrides."""
+        cluster = self.clusters[color]
+        return self.network.model_copy(
+            update={
+                "service_cidr": cluster.service_cidr or self.network.service_cidr,
+                "dns_service_ip": cluster.dns_service_ip or self.network.dns_service_ip,
+            }
+        )
+
+    @property
+    def unreachable(self) -> Color | None:
+        """The cluster the break-glass declares unreachable, if any."""
+        return self.break_glass.unreachable_cluster if self.break_glass else None
 
 
 class ConfigError(ValueError):
@@ -318,19 +353,52 @@ def _check_addresses(cfg: StackConfig) -> None:
                 f"{cluster.addresses_needed()} for {cluster.node_count} nodes (+1 upgrade surge) "
                 f"x {cluster.max_pods + 1}; use a larger range or fewer maxPods",
             )
-    if net.service_cidr.overlaps(net.vnet_cidr):
-        raise ConfigError(
-            "network.serviceCidr",
-            f"{net.service_cidr} overlaps the VNet {net.vnet_cidr}; pick a range outside it",
+    _check_service_range("network", net.service_cidr, net.dns_service_ip, net.vnet_cidr)
+    for color in COLORS:
+        cluster = cfg.clusters[color]
+        if cluster.service_cidr is None and cluster.dns_service_ip is None:
+            continue
+        own = cfg.cluster_network(color)
+        _check_service_range(
+            f"clusters.{color}", own.service_cidr, own.dns_service_ip, net.vnet_cidr
         )
-    if net.dns_service_ip not in net.service_cidr or net.dns_service_ip in (
-        net.service_cidr.network_address,
-        net.service_cidr.network_address + 1,
+
+
+def _check_service_range(
+    key: str, service_cidr: IPv4Network, dns_service_ip: IPv4Address, vnet: IPv4Network
+) -> None:
+    if service_cidr.overlaps(vnet):
+        raise ConfigError(
+            f"{key}.serviceCidr",
+            f"{service_cidr} overlaps the VNet {vnet}; pick a range outside it",
+        )
+    if dns_service_ip not in service_cidr or dns_service_ip in (
+        service_cidr.network_address,
+        service_cidr.network_address + 1,
     ):
         raise ConfigError(
-            "network.dnsServiceIp",
-            f"{net.dns_service_ip} must be inside serviceCidr {net.service_cidr}, "
+            f"{key}.dnsServiceIp",
+            f"{dns_service_ip} must be inside serviceCidr {service_cidr}, "
             "and not its first two addresses (e.g. x.x.x.10)",
+        )
+
+
+def _check_break_glass(cfg: StackConfig) -> None:
+    color = cfg.unreachable
+    if color is None:
+        return
+    if color == cfg.active:
+        raise ConfigError(
+            "breakGlass.unreachableCluster",
+            f"{color} is the active cluster; the break-glass moves traffic away from it: set "
+            f"active: {cfg.standby if cfg.active == color else cfg.active} in the same change",
+        )
+    if not cfg.clusters[color].enabled:
+        raise ConfigError(
+            "breakGlass.unreachableCluster",
+            f"{color} is retired (enabled: false), so nothing of it is left to drop from the "
+            f"state; retire it only after the break-glass run has landed, and remove breakGlass "
+            f"then",
         )
 
 
@@ -390,11 +458,16 @@ def _check_workload_timing(cfg: StackConfig) -> None:
             )
 
 
+def version_key(version: str) -> tuple[int, ...]:
+    """A validated Kubernetes version as numbers, for ordering: "1.33.2" -> (1, 33, 2)."""
+    return tuple(int(part) for part in version.split("."))
+
+
 def _check_clusters_run_sleep_action(cfg: StackConfig) -> None:
     floor = ".".join(map(str, SLEEP_ACTION_SINCE))
     for color in cfg.enabled_colors():
         version = cfg.clusters[color].kubernetes_version
-        if _version_key(version)[:2] < SLEEP_ACTION_SINCE:
+        if version_key(version)[:2] < SLEEP_ACTION_SINCE:
             raise ConfigError(
                 f"clusters.{color}.kubernetesVersion",
                 f"{version} cannot run the apps' preStop sleep (PodLifecycleSleepAction is on by "
@@ -415,6 +488,7 @@ _STRUCTURED = {
     "smoke",
     "cutover",
     "monitoring",
+    "breakGlass",
 }
 CONFIG_KEYS: tuple[str, ...] = tuple(to_camel(k) for k in StackConfig.model_fields)
 _KNOWN = set(StackConfig.model_fields) | set(CONFIG_KEYS)
@@ -514,47 +588,6 @@ def load() -> StackConfig:
         return parse(_raw_project_config())
     except ConfigError as err:
         raise pulumi.RunError(str(err)) from None
-
-
-# --- between two configs ---------------------------------------------------------------------
-
-
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
-
-
-def check_transition(base: StackConfig, head: StackConfig) -> None:
-    """Refuses a config change that AKS would reject mid-deployment or that loses a rollback.
-
-    Only a change between two known configs can show these, so the offline plan, which sees
-    the pull request's base and head, is where they are enforced.
-    """
-    for color in COLORS:
-        before, after = base.clusters[color], head.clusters[color]
-        if not (before.enabled and after.enabled):
-            continue
-        old, new = _version_key(before.kubernetes_version), _version_key(after.kubernetes_version)
-        key = f"clusters.{color}.kubernetesVersion"
-        if new[:2] < old[:2] or (len(old) == len(new) == 3 and new < old):
-            raise ConfigError(
-                key,
-                f"{before.kubernetes_version} -> {after.kubernetes_version} is a downgrade, which "
-                "AKS refuses; to go back, retire this cluster and build it again at the old "
-                "version",
-            )
-        if new[1] - old[1] > 1:
-            raise ConfigError(
-                key,
-                f"{before.kubernetes_version} -> {after.kubernetes_version} skips a minor version, "
-                f"which AKS refuses; upgrade to 1.{old[1] + 1} first",
-            )
-    retired_live = base.active != head.active and not head.clusters[base.active].enabled
-    if retired_live:
-        raise ConfigError(
-            f"clusters.{base.active}.enabled",
-            f"{base.active} is serving until this change lands; cut over to {head.active} first "
-            f"and retire {base.active} in a later change, so a rollback stays one revert away",
-        )
 
 
 def load_prefix(cfg: StackConfig, stack: str) -> str:

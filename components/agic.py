@@ -66,6 +66,16 @@ def backend_pool_name(namespace: str, service: str, service_port: int, backend_p
     return f"{name[: 80 - len(digest) - 1]}-{digest}"
 
 
+def disabled_subject(color: Color) -> str:
+    """The subject of an unreachable cluster's credential: one no token can carry.
+
+    Kubernetes puts `system:serviceaccount:<namespace>:<name>` in every service account token's
+    `sub` (Kubernetes docs, "Managing Service Accounts"), so a subject outside that form matches
+    no token the cluster can mint, and Entra ID refuses the exchange.
+    """
+    return f"aks-bluegreen:break-glass:{color}:no-service-account"
+
+
 @dataclass(frozen=True)
 class AgicArgs:
     resource_group_name: pulumi.Input[str]
@@ -78,6 +88,8 @@ class AgicArgs:
     active: Color
     gates: Sequence[pulumi.Resource]
     config: AgicConfig
+    # The cluster the break-glass declares unreachable: its AGIC may still be running.
+    unreachable: Color | None = None
 
 
 class Agic(pulumi.ComponentResource):
@@ -125,7 +137,16 @@ class Agic(pulumi.ComponentResource):
                 resource_name_=identity.name,
                 federated_identity_credential_resource_name=f"agic-{color}",
                 issuer=args.clusters[color].oidc_issuer_url,
-                subject=federated_subject(args.config.namespace, color),
+                # An AGIC left running in an unreachable cluster would rewrite the gateway every
+                # reconcile period. Updating the subject (in place: only the path parameters of
+                # a credential force a replacement, pulumi-azure-native diff.go) ends its token
+                # exchanges; a deletion would come only at the end of the update, after the new
+                # release (pulumi/pulumi deployment_executor.go performPostSteps).
+                subject=(
+                    disabled_subject(color)
+                    if color == args.unreachable
+                    else federated_subject(args.config.namespace, color)
+                ),
                 audiences=[TOKEN_AUDIENCE],
                 opts=pulumi.ResourceOptions(parent=self, depends_on=previous),
             )
@@ -160,8 +181,9 @@ class Agic(pulumi.ComponentResource):
                 delete_before_replace=True,
                 replace_on_changes=["name"],
                 # The gates prove the app answers inside the target cluster; the credential and
-                # grants must exist before AGIC's first token exchange and first gateway write.
-                depends_on=[*args.gates, credentials[args.active], *assignments],
+                # grants must exist before AGIC's first token exchange and first gateway write,
+                # and a disabled credential must be disabled before a second AGIC exists.
+                depends_on=[*args.gates, *credentials.values(), *assignments],
             ),
         )
         self.cluster_name = active.cluster_name

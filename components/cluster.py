@@ -13,6 +13,11 @@ from components.role_grant import RoleGrant, assign
 from config import ClusterConfig, Color, NetworkConfig
 
 COLOR_TAG = "aks-bluegreen-color"
+# The break-glass kubeconfig: it names no cluster, so pulumi-kubernetes marks the provider
+# unreachable without a network call (Configure: kubeconfig.ClientConfig() fails), and as it has
+# no active cluster, DiffConfig plans no replacement of the provider (pulumi-kubernetes
+# provider.go DiffConfig compares active clusters only when both kubeconfigs have one).
+UNREACHABLE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n"
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,9 @@ class ClusterArgs:
     active: bool
     # Container Insights' workspace (components/monitoring.py); None leaves the addon off.
     log_analytics_workspace_id: pulumi.Input[str] | None = None
+
+
+    unreachable: bool = False
 
 
 class Cluster(pulumi.ComponentResource):
@@ -103,18 +111,27 @@ class Cluster(pulumi.ComponentResource):
             # Lets reviewers and the policy pack tell the pair apart without parsing names.
             tags={COLOR_TAG: args.color},
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[subnet_grant], protect=args.active
+                parent=self,
+                depends_on=[subnet_grant],
+                protect=args.active,
+                # AKS cannot resize a node pool in place: azure-native marks vmSize force-new on
+                # the AgentPool resource but not in the inline profile (pulumi-azure-native
+                # provider/pkg/gen/replacement.go forceNewMap), so the rebuild is asked for here;
+                # the name is fixed, so the old cluster must go first (azure-native's Create
+                # refuses an existing name: provider.go defaultCreate, CanCreate).
+                replace_on_changes=["agentPoolProfiles[*].vmSize"],
+                delete_before_replace=True,
             ),
-        )
-        credentials = containerservice.list_managed_cluster_user_credentials_output(
-            resource_group_name=args.resource_group_name, resource_name=cluster.name
-        )
-        kubeconfig = pulumi.Output.secret(
-            credentials.kubeconfigs[0].value.apply(lambda v: base64.b64decode(v).decode())
         )
         self.provider = k8s.Provider(
             f"{name}-kubernetes",
-            kubeconfig=kubeconfig,
+            kubeconfig=_kubeconfig(args, cluster),
+            # pulumi-kubernetes 4.x Configure/Read/Delete: with deleteUnreachable, a cluster the
+            # provider cannot reach has its resources dropped from the state without a call.
+            # Only the break-glass sets it; False is explicit so that a PULUMI_K8S_DELETE_
+            # UNREACHABLE in the environment (the SDK's and the provider's fallback) never
+            # drops the state of a cluster that is merely slow.
+            delete_unreachable=args.unreachable,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.cluster_id = cluster.id
@@ -147,3 +164,16 @@ def _container_insights(
             config={"logAnalyticsWorkspaceResourceID": workspace_id, "useAADAuth": "true"},
         )
     }
+
+
+def _kubeconfig(args: ClusterArgs, cluster: containerservice.ManagedCluster) -> pulumi.Output[str]:
+    if args.unreachable:
+        # No credentials are asked of ARM either: the break-glass works even when ARM cannot
+        # list the cluster's credentials, and nothing contacts the API server.
+        return pulumi.Output.secret(UNREACHABLE_KUBECONFIG)
+    credentials = containerservice.list_managed_cluster_user_credentials_output(
+        resource_group_name=args.resource_group_name, resource_name=cluster.name
+    )
+    return pulumi.Output.secret(
+        credentials.kubeconfigs[0].value.apply(lambda v: base64.b64decode(v).decode())
+    )

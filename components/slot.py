@@ -27,6 +27,9 @@ class SlotArgs:
     # The slot AGIC serves from: its cluster is protected and its gates vouch for ingress.
     active: bool
     log_analytics_workspace_id: pulumi.Input[str] | None = None
+    # Declared unreachable by the break-glass: only its Azure resources are declared, and its
+    # Kubernetes objects leave the state without a call to it (components/cluster.py).
+    unreachable: bool = False
 
 
 class Slot(pulumi.ComponentResource):
@@ -50,12 +53,15 @@ class Slot(pulumi.ComponentResource):
                 network=args.network,
                 active=args.active,
                 log_analytics_workspace_id=args.log_analytics_workspace_id,
+                unreachable=args.unreachable,
             ),
             child,
         )
         provider = self.cluster.provider
         self.gates = []
-        for app in args.workloads:
+        # Nothing may be created on a cluster that cannot be reached: its objects are dropped
+        # from the state by the refresh, and none are declared again until it is rebuilt.
+        for app in [] if args.unreachable else args.workloads:
             workload = Workload(f"{args.color}-{app.name}", WorkloadArgs(app, provider), child)
             gate_args = SmokeGateArgs(
                 workload=workload,

@@ -37,6 +37,14 @@ echo "smoke: $url never answered 2xx"
 exit 1
 """
 RETRY_INTERVAL_SECONDS = 3
+# A failed gate is stored with initialization errors, and the engine re-runs an update of such a
+# resource on every later `up` (pulumi/pulumi step_generator.go: "If resource was unchanged, but
+# there were initialization errors, generate an empty update step"), which re-awaits the same
+# failed Job and fails again. With this annotation pulumi-kubernetes' Diff reads the live Job
+# and, when it is not complete, asks for a replacement (provider.go Diff, ReplaceUnready; Jobs
+# are the kind it supports), delete-before-replace since the name is fixed and unchanged: the
+# next `up` deletes the failed Job and runs a fresh one.
+REPLACE_UNREADY = {"pulumi.com/replaceUnready": "true"}
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,7 @@ class SmokeGate(pulumi.ComponentResource):
                     "app.kubernetes.io/part-of": "aks-bluegreen",
                     "aks-bluegreen/gate": "smoke",
                 },
+                annotations=REPLACE_UNREADY,
             ),
             # No ttlSecondsAfterFinished: a Job the cluster deletes by itself reads as drift and
             # would be re-created, and re-run, by the next `pulumi up --refresh`.

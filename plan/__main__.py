@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import config
+import transition
 from plan.diff import diff
 from plan.evaluate import PROGRAM_DIR, ProgramError, evaluate_both
 from plan.policy_check import check, mandatory
@@ -40,6 +41,13 @@ def _parse(path: Path, raw: dict[str, object]) -> config.StackConfig:
         raise ProgramError(f"{path}: {err}") from None
 
 
+def _prefix(path: Path, cfg: config.StackConfig, stack: str) -> str:
+    try:
+        return config.resource_prefix(cfg, stack)
+    except config.ConfigError as err:
+        raise ProgramError(f"{path}: {err}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="plan", description=__doc__.splitlines()[0])
     parser.add_argument("base", nargs="?", type=Path, default=PROGRAM_DIR / "Pulumi.blue.yaml")
@@ -60,16 +68,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         raw_base, raw_head = read_config(args.base), read_config(args.head)
         base_cfg, head_cfg = _parse(args.base, raw_base), _parse(args.head, raw_head)
-        base, head = evaluate_both(raw_base, raw_head, stack)
+        base_facts = transition.facts_of(base_cfg, _prefix(args.base, base_cfg, stack))
+        head_facts = transition.facts_of(head_cfg, _prefix(args.head, head_cfg, stack))
+        # The rules the program applies through its reference to its own stack, applied here to
+        # the base as the last deployment. A refused head is still evaluated, as a first
+        # deployment would be, so the plan shows what it would have done.
+        refusals = [f"refused: {err}" for err in transition.refusals(base_facts, head_facts)]
+        previous = None if refusals else {transition.OUTPUT: base_facts.to_output()}
+        base, head = evaluate_both(raw_base, raw_head, stack, head_previous=previous)
     except (StackFileError, ProgramError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID
-
-    refusals: list[str] = []
-    try:
-        config.check_transition(base_cfg, head_cfg)
-    except config.ConfigError as err:
-        refusals.append(f"refused: {err}")
 
     policy_lines: list[str] = []
     refused_by_policy = 0
@@ -89,15 +98,17 @@ def main(argv: list[str] | None = None) -> int:
             )
         refused_by_policy = len(mandatory(violations))
 
+    plan = diff(base, head)
     report = PlanReport(
         base_label=os.path.relpath(args.base),
         head_label=os.path.relpath(args.head),
         stack=stack,
         base_active=base_cfg.active,
         head_active=head_cfg.active,
-        plan=diff(base, head),
+        plan=plan,
         policy_lines=tuple(policy_lines),
         policies_ran=not args.no_policies,
+        arm_targets=tuple(head.engine_urn(urn) for urn in plan.arming),
     )
     sys.stdout.write(render(report, args.format))
     for refusal in refusals:

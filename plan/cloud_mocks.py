@@ -126,12 +126,27 @@ def kubeconfig_for(cluster: str) -> str:
     )
 
 
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
+
 class CloudMocks(pulumi.runtime.Mocks):
-    """Answers resource registrations and invokes the way Azure and Kubernetes would, offline."""
+    """Answers resource registrations and invokes the way Azure and Kubernetes would, offline.
+
+    `previous_outputs` are the outputs a stack reference reads: those of the stack's last
+    deployment, or none for a stack that was never deployed (what both state backends answer).
+    """
+
+    def __init__(self, previous_outputs: dict[str, Any] | None = None) -> None:
+        self.previous_outputs = dict(previous_outputs or {})
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         inputs = dict(args.inputs)
         typ = args.typ
+        if typ == STACK_REFERENCE:
+            # The engine's builtin provider answers a stack reference with these three fields
+            # (pulumi/pulumi pkg/resource/deploy/builtins.go readStackReference).
+            name = str(inputs.get("name") or args.resource_id)
+            return name, {"name": name, "outputs": self.previous_outputs, "secretOutputNames": []}
         if typ.startswith("pulumi:providers:"):
             return f"{args.name}-provider-id", inputs
         if typ.startswith(_DYNAMIC):

@@ -9,41 +9,91 @@ create first and delete the original at the end, as removed resources are.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from plan.evaluate import Evaluation, Registration
 
-Action = Literal["create", "update", "replace", "delete", "state-only", "same"]
-StepKind = Literal["create", "update", "delete", "state-only"]
+Action = Literal["create", "update", "replace", "delete", "state-only", "drop", "same"]
+StepKind = Literal["create", "update", "delete", "state-only", "drop"]
 
-# Properties the providers cannot change in place: they name the object, or the API refuses the
-# update. Azure resources are addressed by their name and group; role assignments and federated
-# credentials are immutable; a Job's pod template is immutable; a Helm release is identified by
-# its name and namespace.
-_FORCE_NEW: dict[str, frozenset[str]] = {
-    "azure-native:authorization:RoleAssignment": frozenset(
-        {"scope", "principalId", "roleDefinitionId", "roleAssignmentName"}
-    ),
-    "azure-native:managedidentity:FederatedIdentityCredential": frozenset(
-        {"resourceName", "federatedIdentityCredentialResourceName"}
-    ),
-    "kubernetes:batch/v1:Job": frozenset({"spec"}),
-    "kubernetes:helm.sh/v3:Release": frozenset({"name", "namespace"}),
-}
-_AZURE_FORCE_NEW = frozenset(
-    {
-        "location",
+# What forces a replacement, per provider, from the providers' own code and metadata.
+#
+# azure-native: every path parameter of the resource's PUT (pulumi-azure-native
+# provider/pkg/provider/diff.go calculateDetailedDiff: "All the parameters that are part of the
+# resource path cause a replacement"), and every body property its generator marks force-new:
+# the hand-kept forceNewMap (provider/pkg/gen/replacement.go) and create-only x-ms-mutability of
+# the REST specs (provider/pkg/gen/properties.go forceNew). At 3.29.0, which this project pins,
+# forceNewMap holds ManagedCluster.networkProfile as a whole; later versions narrow it to
+# serviceCidr(s), dnsServiceIP and the plugin/dataplane/policy/outbound fields (pull request
+# #4771): every networkProfile field this program sets is force-new under both.
+_AZURE_PATH_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "azure-native:resources:ResourceGroup": ("resourceGroupName",),
+    "azure-native:network:VirtualNetwork": ("resourceGroupName", "virtualNetworkName"),
+    "azure-native:network:Subnet": ("resourceGroupName", "virtualNetworkName", "subnetName"),
+    "azure-native:network:PublicIPAddress": ("resourceGroupName", "publicIpAddressName"),
+    "azure-native:network:ApplicationGateway": ("resourceGroupName", "applicationGatewayName"),
+    "azure-native:managedidentity:UserAssignedIdentity": ("resourceGroupName", "resourceName"),
+    "azure-native:managedidentity:FederatedIdentityCredential": (
         "resourceGroupName",
         "resourceName",
-        "virtualNetworkName",
-        "subnetName",
-        "applicationGatewayName",
-        "publicIpAddressName",
-    }
-)
-_KUBERNETES_FORCE_NEW = frozenset({"metadata.name", "metadata.namespace"})
+        "federatedIdentityCredentialResourceName",
+    ),
+    "azure-native:containerservice:ManagedCluster": ("resourceGroupName", "resourceName"),
+    "azure-native:authorization:RoleAssignment": ("scope", "roleAssignmentName"),
+}
+_AZURE_FORCE_NEW: dict[str, tuple[str, ...]] = {
+    # forceNewMap Resources.ResourceGroup
+    "azure-native:resources:ResourceGroup": ("location",),
+    # forceNewMap Network.VirtualNetwork; Network.Subnet is listed with no force-new at all
+    "azure-native:network:VirtualNetwork": ("location",),
+    "azure-native:network:Subnet": (),
+    # forceNewMap Network.PublicIPAddress
+    "azure-native:network:PublicIPAddress": (
+        "location",
+        "publicIPAddressVersion",
+        "publicIPPrefix",
+        "sku",
+    ),
+    # No forceNewMap entry and no create-only body property: ARM itself refuses a new location.
+    "azure-native:network:ApplicationGateway": (),
+    # location is create-only (x-ms-mutability read, create) in the ManagedIdentity spec
+    "azure-native:managedidentity:UserAssignedIdentity": ("location",),
+    # issuer, subject and audiences carry no x-ms-mutability, so they are updated in place
+    # (azure-rest-api-specs msi/.../stable/2023-01-31/ManagedIdentity.json)
+    "azure-native:managedidentity:FederatedIdentityCredential": (),
+    # forceNewMap ContainerService.ManagedCluster; agentPoolProfiles[].vmSize is force-new only
+    # on the standalone AgentPool, so the program asks for the rebuild (components/cluster.py)
+    "azure-native:containerservice:ManagedCluster": (
+        "diskEncryptionSetID",
+        "dnsPrefix",
+        "fqdnSubdomain",
+        "linuxProfile",
+        "location",
+        "networkProfile",
+        "nodeResourceGroup",
+        "windowsProfile",
+    ),
+    # forceNewMap Authorization.RoleAssignment
+    "azure-native:authorization:RoleAssignment": ("principalId", "scope"),
+}
+# pulumi-kubernetes: metadata.name and metadata.namespace of every kind, plus per-kind fields
+# (provider/pkg/provider/diff.go forceNew: batch/v1 Job); a Helm release by its name and
+# namespace (helm_release.go Diff forceNewFields).
+_KUBERNETES_FORCE_NEW: dict[str, tuple[str, ...]] = {
+    "kubernetes:batch/v1:Job": (
+        "spec.completions",
+        "spec.parallelism",
+        "spec.selector",
+        "spec.template",
+    ),
+    "kubernetes:helm.sh/v3:Release": ("name", "namespace"),
+}
+_KUBERNETES_METADATA_FORCE_NEW = ("metadata.name", "metadata.namespace")
+KUBERNETES_PROVIDER = "pulumi:providers:kubernetes"
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
 @dataclass(frozen=True)
@@ -71,6 +121,8 @@ class Step:
 class Plan:
     changes: dict[str, Change]
     steps: tuple[Step, ...]
+    # Providers the break-glass arms: updated on their own, before the `up --refresh`.
+    arming: tuple[str, ...] = ()
 
     def by_action(self, action: Action) -> list[Change]:
         return [c for c in self.changes.values() if c.action == action]
@@ -81,11 +133,11 @@ class Plan:
 
     @property
     def touched(self) -> list[Change]:
-        return [c for c in self.changes.values() if c.action not in ("same", "state-only")]
+        return [c for c in self.changes.values() if c.action not in ("same", "state-only", "drop")]
 
 
 def changed_paths(before: Any, after: Any, prefix: str = "") -> list[str]:
-    """Dotted paths of the leaves or subtrees that differ, e.g. `spec.replicas`."""
+    """Dotted paths of the leaves or subtrees that differ, e.g. `spec.replicas`, `pools[0].size`."""
     if isinstance(before, dict) and isinstance(after, dict):
         paths: list[str] = []
         for key in sorted(set(before) | set(after)):
@@ -95,27 +147,52 @@ def changed_paths(before: Any, after: Any, prefix: str = "") -> list[str]:
             else:
                 paths += changed_paths(before[key], after[key], path)
         return paths
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return [
+            path
+            for index, (old, new) in enumerate(zip(before, after, strict=True))
+            for path in changed_paths(old, new, f"{prefix}[{index}]")
+        ]
     return [] if before == after else [prefix]
 
 
 def _matches(path: str, patterns: Iterable[str]) -> str | None:
+    """The first pattern that covers `path`: itself, a parent of it, or `*` / `[*]` wildcards."""
     for pattern in patterns:
-        if (
-            pattern == "*"
-            or path == pattern
-            or path.startswith(f"{pattern}.")
-            or path.startswith(f"{pattern}[")
-        ):
+        if pattern == "*":
+            return pattern
+        regex = re.escape(pattern).replace(r"\[\*\]", r"\[\d+\]").replace(r"\*", r"[^.\[]+")
+        if re.fullmatch(rf"{regex}((\.|\[).*)?", path):
             return pattern
     return None
 
 
-def _force_new(reg: Registration) -> frozenset[str]:
+def _force_new(reg: Registration) -> tuple[str, ...]:
     if reg.type.startswith("azure-native:"):
-        return _AZURE_FORCE_NEW | _FORCE_NEW.get(reg.type, frozenset())
+        return _AZURE_PATH_PARAMETERS.get(reg.type, ()) + _AZURE_FORCE_NEW.get(reg.type, ())
     if reg.type.startswith("kubernetes:"):
-        return _KUBERNETES_FORCE_NEW | _FORCE_NEW.get(reg.type, frozenset())
-    return frozenset()
+        metadata = () if reg.type == HELM_RELEASE else _KUBERNETES_METADATA_FORCE_NEW
+        return metadata + _KUBERNETES_FORCE_NEW.get(reg.type, ())
+    return ()
+
+
+def _provider_deletes_first(before: Registration, after: Registration, forced: bool) -> bool:
+    """Whether the provider asks for delete-before-replace, the option overriding it.
+
+    azure-native asks for it for every replacement of a resource it did not name at random
+    (provider.go Diff: `deleteBeforeReplace := len(replaces) > 0`), which is every resource
+    here; pulumi-kubernetes when the object keeps its name and namespace, as the new one could
+    not be created beside the old (provider.go Diff, deleteBeforeReplace); its Helm releases
+    never (helm_release.go Diff).
+    """
+    if after.delete_before_replace:
+        return True
+    if after.type.startswith("azure-native:"):
+        return forced
+    if after.type.startswith("kubernetes:") and after.type != HELM_RELEASE:
+        old, new = before.inputs.get("metadata") or {}, after.inputs.get("metadata") or {}
+        return (old.get("name"), old.get("namespace")) == (new.get("name"), new.get("namespace"))
+    return False
 
 
 def _compare(before: Registration, after: Registration) -> Change:
@@ -125,8 +202,9 @@ def _compare(before: Registration, after: Registration) -> Change:
     if before.provider != after.provider:
         old, new = before.provider.rsplit("::", 1)[-1], after.provider.rsplit("::", 1)[-1]
         reasons.append(f"provider {old} -> {new}")
-    forcing = after.replace_on_changes + tuple(_force_new(after))
-    reasons += [f"{path} changed" for path in changed if _matches(path, forcing)]
+    forced = [path for path in changed if _matches(path, _force_new(after))]
+    asked = [path for path in changed if _matches(path, after.replace_on_changes)]
+    reasons += [f"{path} changed" for path in dict.fromkeys(asked + forced)]
     action: Action = "same"
     if reasons:
         action = "replace"
@@ -136,15 +214,15 @@ def _compare(before: Registration, after: Registration) -> Change:
     elif before.protect != after.protect:
         action = "state-only"
         reasons = ["protect " + ("on" if after.protect else "off")]
-    reason = "; ".join(reasons)
     return Change(
         urn=after.urn,
         type=after.type,
         name=after.name,
         action=action,
         changed=tuple(changed),
-        reason=reason,
-        delete_before_replace=after.delete_before_replace,
+        reason="; ".join(reasons),
+        delete_before_replace=action == "replace"
+        and _provider_deletes_first(before, after, bool(forced)),
         touches_cloud=after.touches_cloud,
         before=before,
         after=after,
@@ -175,45 +253,125 @@ def _dependency_order(resources: dict[str, Registration]) -> list[str]:
     return sorted(resources, key=lambda urn: (depth_of(urn), urn))
 
 
+def unreachable_providers(evaluation: Evaluation) -> set[str]:
+    """Kubernetes providers the break-glass declares unreachable (deleteUnreachable set)."""
+    return {
+        reg.urn
+        for reg in evaluation.resources.values()
+        if reg.type == KUBERNETES_PROVIDER and str(reg.inputs.get("deleteUnreachable")) == "true"
+    }
+
+
+def _dropped(base: Evaluation, head: Evaluation) -> dict[str, Registration]:
+    """Base resources the refresh drops from the state without calling their cluster.
+
+    pulumi-kubernetes' Read answers "deleted" for every resource, Helm releases included, of a
+    provider that cannot reach its cluster and has deleteUnreachable (provider.go Read); the
+    runbook arms that provider before the `up --refresh` (README, "Break glass").
+    """
+    gone = unreachable_providers(head)
+    return {
+        urn: reg
+        for urn, reg in base.resources.items()
+        if reg.custom and not reg.is_provider and reg.provider in gone
+    }
+
+
+def _cascade(changes: dict[str, Change], head: Evaluation) -> dict[str, str]:
+    """Dependents the engine replaces along with a delete-before-replace, and why.
+
+    The engine substitutes unknowns for the inputs that came from the condemned resource and
+    asks each dependent's provider (step_generator.go calculateDependentReplacements): a
+    Kubernetes provider whose kubeconfig is unknown is replaced (pulumi-kubernetes DiffConfig),
+    an azure-native resource when that input is force-new, and every resource of a replaced
+    provider is replaced with it.
+    """
+    condemned = {
+        urn for urn, c in changes.items() if c.action == "replace" and c.delete_before_replace
+    }
+    why: dict[str, str] = {}
+    for urn in _dependency_order(head.resources):
+        reg, change = head.resources[urn], changes.get(urn)
+        if change is None or change.action not in ("same", "update", "state-only"):
+            continue
+        if reg.provider in condemned:
+            why[urn] = f"its provider {reg.provider.rsplit('::', 1)[-1]} is replaced"
+        else:
+            keys = [
+                key
+                for key, deps in reg.property_dependencies.items()
+                if any(dep in condemned for dep in deps)
+            ]
+            if reg.type == KUBERNETES_PROVIDER and "kubeconfig" in keys:
+                why[urn] = "kubeconfig unknown until its cluster is rebuilt"
+            elif any(_matches(key, _force_new(reg)) for key in keys):
+                why[urn] = f"{', '.join(keys)} come from a replaced resource"
+        if urn in why:
+            condemned.add(urn)
+    return why
+
+
 def diff(base: Evaluation, head: Evaluation) -> Plan:
     # Components are bookkeeping; only custom resources (and providers) reach a provider.
+    dropped = _dropped(base, head)
     changes: dict[str, Change] = {}
     for urn, after in head.resources.items():
         if not after.custom:
             continue
         before = base.resources.get(urn)
-        if before is None:
+        if before is None or urn in dropped:
+            reason = "after the refresh dropped its old state" if urn in dropped else "new"
             changes[urn] = Change(
                 urn,
                 after.type,
                 after.name,
                 "create",
                 (),
-                "new",
+                reason,
                 after.delete_before_replace,
                 after.touches_cloud,
-                None,
+                dropped.get(urn),
                 after,
             )
         else:
             changes[urn] = _compare(before, after)
     for urn, before in base.resources.items():
         if before.custom and urn not in head.resources:
+            gone = urn in dropped
             changes[urn] = Change(
                 urn,
                 before.type,
                 before.name,
-                "delete",
+                "drop" if gone else "delete",
                 (),
-                "no longer declared",
+                "its cluster is declared unreachable" if gone else "no longer declared",
                 before.delete_before_replace,
                 before.touches_cloud,
                 before,
                 None,
             )
+    cascades = _cascade(changes, head)
+    for urn, why in cascades.items():
+        changes[urn] = replace(
+            changes[urn], action="replace", reason=why, delete_before_replace=True
+        )
 
-    steps: list[Step] = []
+    # The refresh runs first, over the whole old state (deployment_executor.go Execute).
+    steps: list[Step] = [
+        Step("drop", changes[urn], "by the refresh: deleteUnreachable, no call to its cluster")
+        for urn in _dependency_order(base.resources)
+        if urn in dropped
+    ]
+    arming = tuple(
+        urn
+        for urn in sorted(unreachable_providers(head) - unreachable_providers(base))
+        if urn in base.resources
+    )
+    for urn in arming:
+        changes[urn] = replace(changes[urn], reason=f"armed first: {changes[urn].reason}")
     deferred_deletes: list[Step] = []
+    deleted_early: set[str] = set()
+    base_reverse = list(reversed(_dependency_order(base.resources)))
     for urn in _dependency_order(head.resources):
         change = changes.get(urn)
         if change is None:
@@ -225,6 +383,20 @@ def diff(base: Evaluation, head: Evaluation) -> Plan:
         elif change.action == "state-only":
             steps.append(Step("state-only", change, change.reason))
         elif change.action == "replace" and change.delete_before_replace:
+            if urn in deleted_early:
+                steps.append(Step("create", change, "replacement"))
+                continue
+            # Dependents replaced with it go first, in reverse dependency order.
+            for dependent in base_reverse:
+                if (
+                    dependent in cascades
+                    and dependent not in deleted_early
+                    and _depends_on(head, dependent, urn)
+                ):
+                    steps.append(
+                        Step("delete", changes[dependent], f"deleted before {change.name}")
+                    )
+                    deleted_early.add(dependent)
             steps.append(Step("delete", change, "replaced, deleted first (delete_before_replace)"))
             steps.append(Step("create", change, "replacement"))
         elif change.action == "replace":
@@ -232,12 +404,28 @@ def diff(base: Evaluation, head: Evaluation) -> Plan:
             deferred_deletes.append(Step("delete", change, "original of a replacement"))
     removed = [
         Step("delete", changes[urn], "no longer declared")
-        for urn in reversed(_dependency_order(base.resources))
+        for urn in base_reverse
         if urn in changes and changes[urn].action == "delete"
     ]
     # The engine deletes what is gone, and originals of create-first replacements, after every
     # create and update has run, dependents before what they depend on.
     deletes_last = {step.change.urn: step for step in [*deferred_deletes, *removed]}
-    base_order = list(reversed(_dependency_order(base.resources)))
-    steps += [deletes_last[urn] for urn in base_order if urn in deletes_last]
-    return Plan(changes=changes, steps=tuple(steps))
+    steps += [deletes_last[urn] for urn in base_reverse if urn in deletes_last]
+    return Plan(changes=changes, steps=tuple(steps), arming=arming)
+
+
+def _depends_on(evaluation: Evaluation, urn: str, on: str) -> bool:
+    """Whether `urn` reaches `on` through providers and input dependencies."""
+    seen: set[str] = set()
+    todo = [urn]
+    while todo:
+        current = todo.pop()
+        if current in seen or current not in evaluation.resources:
+            continue
+        seen.add(current)
+        reg = evaluation.resources[current]
+        nexts = [reg.provider, *(d for deps in reg.property_dependencies.values() for d in deps)]
+        if on in nexts:
+            return True
+        todo += nexts
+    return False

@@ -2,7 +2,8 @@
 
 The record is what the Pulumi engine would receive: each resource's type, inputs, parent,
 provider and options (protect, delete_before_replace, ignore_changes, replace_on_changes,
-depends_on), in registration order, plus the stack outputs and every invoke.
+depends_on and the dependencies of each input), in registration order, plus the stack outputs,
+every invoke and every stack reference read.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from plan.cloud_mocks import CloudMocks
+from plan.cloud_mocks import STACK_REFERENCE, CloudMocks
 
 PROGRAM_DIR = Path(__file__).resolve().parent.parent
 STACK_TYPE = "pulumi:pulumi:Stack"
+# What the DIY backend always calls the organization (pulumi/pulumi pkg/backend/diy/backend.go).
+ORGANIZATION = "organization"
 
 
 class ProgramError(Exception):
@@ -49,6 +52,10 @@ class Registration:
     replace_on_changes: tuple[str, ...]
     dependencies: tuple[str, ...]
     custom_timeouts: dict[str, str]
+    # Input name -> the resources its value came from; the engine decides from these which
+    # dependents a delete-before-replace must replace too (step_generator.go
+    # calculateDependentReplacements).
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def is_provider(self) -> bool:
@@ -65,6 +72,21 @@ class Evaluation:
     resources: dict[str, Registration] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    stack_references: list[str] = field(default_factory=list)
+
+    def engine_urn(self, urn: str) -> str:
+        """The URN the engine gives a resource: its type qualified by every ancestor's type.
+
+        The mocks' URNs name the parent's type only; `pulumi up --target` needs the real one.
+        """
+        reg = self.resources[urn]
+        types = [reg.type]
+        parent = self.resources.get(reg.parent)
+        while parent is not None:
+            types.insert(0, parent.type)
+            parent = self.resources.get(parent.parent)
+        stack_and_project = urn.split("::")[0] + "::" + urn.split("::")[1]
+        return f"{stack_and_project}::{'$'.join(types)}::{reg.name}"
 
     def of_type(self, typ: str) -> list[Registration]:
         return [r for r in self.resources.values() if r.type == typ]
@@ -123,8 +145,18 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 )
                 if v
             },
+            property_dependencies={
+                key: tuple(sorted(deps.urns))
+                for key, deps in request.propertyDependencies.items()
+                if deps.urns
+            },
         )
         return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        if request.type == STACK_REFERENCE:
+            self.evaluation.stack_references.append(request.id)
+        return super().ReadResource(request)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         if request.urn.split("::")[2] == STACK_TYPE:
@@ -146,16 +178,26 @@ def evaluate(
     program_dir: Path = PROGRAM_DIR,
     mocks: pulumi.runtime.Mocks | None = None,
     preview: bool = False,
+    previous_outputs: dict[str, Any] | None = None,
 ) -> Evaluation:
     """Evaluates the program once for `config`: fully qualified keys, values as the CLI passes.
 
     `mocks` answer in place of the cloud (default: CloudMocks); `preview` runs it as
-    `pulumi preview` would, where `pulumi.runtime.is_dry_run()` is true.
+    `pulumi preview` would, where `pulumi.runtime.is_dry_run()` is true. `previous_outputs` are
+    the stack's outputs from its last deployment, as the program's reference to its own stack
+    reads them (default CloudMocks only); None evaluates a first deployment.
     """
     evaluation = Evaluation()
-    cloud = mocks or CloudMocks()
+    cloud = mocks or CloudMocks(previous_outputs)
     monitor = RecordingMonitor(cloud, evaluation)
-    pulumi.runtime.set_mocks(cloud, project=project, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_mocks(
+        cloud,
+        project=project,
+        stack=stack,
+        preview=preview,
+        monitor=monitor,
+        organization=ORGANIZATION,
+    )
     # set_mocks registers a root stack of its own; the program gets a fresh one, as under the CLI.
     settings.ROOT.set(None)
     # A program that failed in an apply leaves that output behind for the runtime to re-raise at
@@ -180,7 +222,10 @@ def _as_config_text(value: Any) -> str:
 
 
 def evaluate_both(
-    base_config: dict[str, Any], head_config: dict[str, Any], stack: str
+    base_config: dict[str, Any],
+    head_config: dict[str, Any],
+    stack: str,
+    head_previous: dict[str, Any] | None = None,
 ) -> tuple[Evaluation, Evaluation]:
     """Evaluates two configs at once: the base in a forked process, the head in this one.
 
@@ -191,8 +236,9 @@ def evaluate_both(
     lock one of them holds and hang, so then the two run one after the other.
     """
     if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return evaluate(base_config, stack), evaluate(head_config, stack)
+        head = evaluate(head_config, stack, previous_outputs=head_previous)
+        return evaluate(base_config, stack), head
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
         base = pool.submit(evaluate, base_config, stack)
-        head = evaluate(head_config, stack)
+        head = evaluate(head_config, stack, previous_outputs=head_previous)
         return base.result(), head

@@ -22,13 +22,15 @@ class PlanReport:
     plan: Plan
     policy_lines: tuple[str, ...]
     policies_ran: bool
+    # Engine URNs of the providers to arm before the break-glass `up --refresh`.
+    arm_targets: tuple[str, ...] = ()
 
 
 def _where(step: Step) -> str:
     change = step.change
     reg = (
         (change.before or change.after)
-        if step.kind == "delete"
+        if step.kind in ("delete", "drop")
         else (change.after or change.before)
     )
     if reg is None or not reg.provider:
@@ -38,7 +40,8 @@ def _where(step: Step) -> str:
 
 
 def _detail(step: Step) -> str:
-    parts = [p for p in (step.note, step.change.reason if step.kind != "state-only" else "") if p]
+    own_reason = step.kind not in ("state-only", "drop")
+    parts = [p for p in (step.note, step.change.reason if own_reason else "") if p]
     return "; ".join(dict.fromkeys(parts))
 
 
@@ -56,7 +59,9 @@ def _summary(report: PlanReport) -> list[str]:
         flip,
         f"{len(plan.changes)} resources: {counts['create']} to create, {counts['replace']} to "
         f"replace, {counts['update']} to update, {counts['delete']} to delete, "
-        f"{counts['state-only']} state-only, {counts['same']} untouched",
+        f"{counts['state-only']} state-only, "
+        + (f"{counts['drop']} dropped from the state, " if counts["drop"] else "")
+        + f"{counts['same']} untouched",
         f"Azure resources touched: {len(cloud_touched)} of {len(cloud)}",
     ]
 
@@ -93,6 +98,7 @@ def _text(report: PlanReport) -> str:
     lines = [f"Offline plan for stack '{report.stack}': {report.base_label} -> {report.head_label}"]
     lines += [f"  {line}" for line in _summary(report)]
     lines.append("")
+    lines += _break_glass(report, code="")
     if report.plan.steps:
         lines.append("Steps, in the order the engine runs them:")
         for number, step in enumerate(report.plan.steps, 1):
@@ -116,6 +122,7 @@ def _markdown(report: PlanReport) -> str:
     lines.append("")
     lines += [f"- {line}" for line in _summary(report)]
     lines.append("")
+    lines += _break_glass(report, code="`")
     if report.plan.steps:
         lines += ["| # | step | resource | cluster | why |", "|---|---|---|---|---|"]
         for number, step in enumerate(report.plan.steps, 1):
@@ -150,3 +157,23 @@ def _policy_section(report: PlanReport, bullet: str) -> list[str]:
     if not report.policy_lines:
         return ["Policies: all passed on the head config."]
     return ["Policies:"] + [f"{bullet}{line}" for line in report.policy_lines]
+
+
+def _break_glass(report: PlanReport, code: str) -> list[str]:
+    """The runbook's two runs, when this change arms a break-glass (README, "Break glass")."""
+    if not report.arm_targets:
+        return []
+    colors = ", ".join(
+        urn.rsplit("::", 1)[-1].removesuffix("-kubernetes") for urn in report.arm_targets
+    )
+    lines = [
+        f"Break glass: {colors} declared unreachable. Run, in this order:",
+        "  1. arm its provider, and change nothing else:",
+    ]
+    lines += [f"       {code}pulumi up --target '{urn}'{code}" for urn in report.arm_targets]
+    lines += [
+        f"  2. {code}pulumi up --refresh{code}: the steps below; the refresh drops {colors}'s "
+        "Kubernetes objects from the state without calling it.",
+        "",
+    ]
+    return lines
