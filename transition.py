@@ -12,7 +12,6 @@ and head. A stack that has never been deployed has no facts, and every valid con
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import IPv4Network, ip_network
 from typing import Any
 
 import pulumi
@@ -201,17 +200,10 @@ def _stack_identity(previous: DeployedFacts, head: DeployedFacts) -> list[Config
 
 
 def _network(previous: DeployedFacts, head: DeployedFacts) -> list[ConfigError]:
+    # "If no resources are deployed within the subnet, you can change the address range"
+    # (Microsoft Learn, virtual-network-manage-subnet, "Change subnet settings"); azure-native
+    # sends it as an in-place update (Subnet has no force-new), which Azure then refuses.
     found = []
-    old, new = _network_or_none(previous.vnet_cidr), _network_or_none(head.vnet_cidr)
-    if old and new and old != new and not old.subnet_of(new):
-        found.append(
-            ConfigError(
-                "network.vnetCidr",
-                f"{old} -> {new} takes away address space the gateway and cluster subnets are "
-                f"using, which Azure refuses; only widen it (a range containing {old}), or "
-                "deploy a new stack",
-            )
-        )
     if _changed(previous.gateway_subnet_cidr, head.gateway_subnet_cidr):
         found.append(
             ConfigError(
@@ -378,13 +370,6 @@ def _break_glass(previous: DeployedFacts, head: DeployedFacts) -> list[ConfigErr
 
 def _changed(old: str | None, new: str | None) -> bool:
     return old is not None and new is not None and old != new
-
-
-def _network_or_none(value: str | None) -> IPv4Network | None:
-    try:
-        return ip_network(value) if value else None  # type: ignore[return-value]
-    except ValueError:
-        return None
 
 
 def _other(color: Color) -> Color:
