@@ -391,7 +391,7 @@ def _check_break_glass(cfg: StackConfig) -> None:
         raise ConfigError(
             "breakGlass.unreachableCluster",
             f"{color} is the active cluster; the break-glass moves traffic away from it: set "
-            f"active: {cfg.standby if cfg.active == color else cfg.active} in the same change",
+            f"active: {cfg.standby} in the same change",
         )
     if not cfg.clusters[color].enabled:
         raise ConfigError(

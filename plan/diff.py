@@ -176,7 +176,7 @@ def _force_new(reg: Registration) -> tuple[str, ...]:
     return ()
 
 
-def _provider_deletes_first(before: Registration, after: Registration, forced: bool) -> bool:
+def provider_deletes_first(before: Registration, after: Registration, forced: bool) -> bool:
     """Whether the provider asks for delete-before-replace, the option overriding it.
 
     azure-native asks for it for every replacement of a resource it did not name at random
@@ -222,7 +222,7 @@ def _compare(before: Registration, after: Registration) -> Change:
         changed=tuple(changed),
         reason="; ".join(reasons),
         delete_before_replace=action == "replace"
-        and _provider_deletes_first(before, after, bool(forced)),
+        and provider_deletes_first(before, after, bool(forced)),
         touches_cloud=after.touches_cloud,
         before=before,
         after=after,
