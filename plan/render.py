@@ -168,11 +168,11 @@ def _break_glass(report: PlanReport, code: str) -> list[str]:
     )
     lines = [
         f"Break glass: {colors} declared unreachable. Run, in this order:",
-        "  1. arm its provider, and change nothing else:",
+        "  first arm its provider, and change nothing else:",
     ]
-    lines += [f"       {code}pulumi up --target '{urn}'{code}" for urn in report.arm_targets]
+    lines += [f"    {code}pulumi up --target '{urn}'{code}" for urn in report.arm_targets]
     lines += [
-        f"  2. {code}pulumi up --refresh{code}: the steps below; the refresh drops {colors}'s "
+        f"  then {code}pulumi up --refresh{code}: the steps below; the refresh drops {colors}'s "
         "Kubernetes objects from the state without calling it.",
         "",
     ]

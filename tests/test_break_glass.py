@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from test_plan_cli import run_plan, stack_file, step_lines
 
 import config
 import transition
 from components.agic import disabled_subject, federated_subject
 from components.cluster import UNREACHABLE_KUBECONFIG
-from conftest import STACK, with_overrides
+from conftest import ROOT, STACK, with_overrides
 from plan.diff import diff
 from plan.evaluate import Evaluation
 
@@ -167,3 +169,20 @@ def test_break_glass_on_a_cluster_never_deployed_is_refused() -> None:
     [problem] = transition.refusals(retired, head)
     assert problem.key == "breakGlass.unreachableCluster"
     assert "nothing of it to drop" in str(problem)
+
+
+def test_offline_plan_prints_the_runbook_for_the_break_glass(tmp_path: Path) -> None:
+    head = stack_file(tmp_path, STACK, with_overrides("blue", BREAK_GLASS))
+    result = run_plan(str(ROOT / "Pulumi.blue.yaml"), str(head))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Break glass: blue declared unreachable. Run, in this order:" in out
+    target = (
+        f"pulumi up --target 'urn:pulumi:{STACK}::aks-bluegreen::aks-bluegreen:index:Slot$"
+        "aks-bluegreen:index:Cluster$pulumi:providers:kubernetes::blue-kubernetes'"
+    )
+    assert target in out
+    steps = [line.split()[1:3] for line in step_lines(out)]
+    assert steps[0] == ["drop", "kubernetes:core/v1:Namespace"]
+    assert ["delete", "kubernetes:helm.sh/v3:Release"] not in steps
+    assert "Policies: all passed on the head config." in out
