@@ -3,8 +3,10 @@
 The real engine diffs against the cloud's state and asks each provider; offline, both sides are
 the program's own registrations. The rules are the engine's: a resource is replaced when its
 provider changes, when a `replace_on_changes` property changes, or when it changes a property
-its provider cannot update in place; `delete_before_replace` deletes first; other replacements
-create first and delete the original at the end, as removed resources are.
+its provider marks force-new; it is deleted first when the option or the provider asks for it,
+and then the dependents whose inputs came from it are replaced with it; other replacements create
+first and delete the original at the end, as removed resources are. With a break-glass, the
+refresh first drops the unreachable cluster's objects from the state.
 """
 
 from __future__ import annotations
