@@ -9,7 +9,7 @@ import pytest
 
 import config
 import transition
-from conftest import STACK, sample_config, with_overrides
+from conftest import STACK, with_overrides
 from plan.diff import diff
 from plan.evaluate import Evaluation, ProgramError, evaluate
 
@@ -184,16 +184,6 @@ def test_program_refuses_through_its_own_stack_reference() -> None:
         # The very same rules the offline plan applies, with the same words.
         assert str(raised.value) == expected
         assert str(raised.value).startswith(f"aks-bluegreen:{key}: ")
-
-
-def test_program_checks_before_declaring_anything_and_passes_its_own_config(
-    blue: Evaluation,
-) -> None:
-    again = evaluate(
-        sample_config("blue"), STACK, previous_outputs={transition.OUTPUT: facts().to_output()}
-    )
-    assert again.stack_references == [SELF]
-    assert again.resources.keys() == blue.resources.keys()
 
 
 def test_first_deployment_has_no_facts_and_passes(blue: Evaluation) -> None:
