@@ -33,7 +33,6 @@ class ClusterArgs:
     # Container Insights' workspace (components/monitoring.py); None leaves the addon off.
     log_analytics_workspace_id: pulumi.Input[str] | None = None
 
-
     unreachable: bool = False
 
 
