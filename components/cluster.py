@@ -32,7 +32,7 @@ class ClusterArgs:
     active: bool
     # Container Insights' workspace (components/monitoring.py); None leaves the addon off.
     log_analytics_workspace_id: pulumi.Input[str] | None = None
-
+    # Declared unreachable by the break-glass: its provider never contacts the API server.
     unreachable: bool = False
 
 
