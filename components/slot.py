@@ -56,7 +56,11 @@ class Slot(pulumi.ComponentResource):
         provider = self.cluster.provider
         self.gates = []
         for app in args.workloads:
-            workload = Workload(f"{args.color}-{app.name}", WorkloadArgs(app, provider), child)
+            workload = Workload(
+                f"{args.color}-{app.name}",
+                WorkloadArgs(app, provider, str(args.network.gateway_subnet_cidr)),
+                child,
+            )
             gate_args = SmokeGateArgs(
                 workload=workload,
                 workload_config=app,
