@@ -7,7 +7,9 @@ The smoke gate's pod runs in the app's namespace and reaches the pods through th
 which arrives as its own pod IP. Only ingress is restricted: what an app must call (databases,
 APIs, DNS) is the app's business, and a default egress deny would break it silently.
 
-The cluster enforces these only where it runs a network policy engine.
+The kubelet's liveness and readiness probes need no rule: traffic from the node a pod runs on
+is always allowed (kubernetes.io/docs/concepts/services-networking/network-policies). The
+cluster enforces these only where it runs a network policy engine.
 """
 
 from __future__ import annotations
