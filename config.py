@@ -103,8 +103,9 @@ class GatewayConfig(_Model):
     # AGIC drives only v2 gateways; WAF_v2 adds the firewall policy components/gateway.py creates.
     sku: Literal["Standard_v2", "WAF_v2"] = "Standard_v2"
     capacity: int = Field(default=2, ge=1, le=125)
-    # Azure fixes a gateway's and a Standard public IP's zones when they are created.
-    zones: tuple[Literal["1", "2", "3"], ...] = Field(default=AVAILABILITY_ZONES, min_length=1)
+    # Azure fixes a gateway's and a Standard public IP's zones when they are created. Empty: no
+    # zones, for a region that has none.
+    zones: tuple[Literal["1", "2", "3"], ...] = AVAILABILITY_ZONES
     tls_policy: Literal["AppGwSslPolicy20220101S", "AppGwSslPolicy20220101"] = TLS_POLICIES[0]
     # Only with WAF_v2; unset there means Prevention.
     waf_mode: Literal["Detection", "Prevention"] | None = None

@@ -77,7 +77,7 @@ class Gateway(pulumi.ComponentResource):
             sku=network.PublicIPAddressSkuArgs(name=network.PublicIPAddressSkuName.STANDARD),
             public_ip_allocation_method=network.IPAllocationMethod.STATIC,
             # A zone-redundant gateway needs a public IP in the same zones.
-            zones=list(args.config.zones),
+            zones=list(args.config.zones) or None,
             opts=pulumi.ResourceOptions(parent=self, protect=True),
         )
         firewall_policy = self._firewall_policy(name, args)
@@ -98,7 +98,7 @@ class Gateway(pulumi.ComponentResource):
             sku=network.ApplicationGatewaySkuArgs(
                 name=args.config.sku, tier=args.config.sku, capacity=args.config.capacity
             ),
-            zones=list(args.config.zones),
+            zones=list(args.config.zones) or None,
             ssl_policy=network.ApplicationGatewaySslPolicyArgs(
                 policy_type=network.ApplicationGatewaySslPolicyType.PREDEFINED,
                 policy_name=args.config.tls_policy,

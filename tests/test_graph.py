@@ -179,6 +179,15 @@ def test_waf_v2_gateway_references_the_firewall_policy_the_program_creates(
     assert "firewallPolicy" not in gw.ignore_changes
 
 
+def test_gateway_in_a_region_without_zones_names_none(
+    evaluate_variant: Callable[..., Evaluation],
+) -> None:
+    stack = evaluate_variant("blue", gateway={"zones": []})
+    gw = stack.one("azure-native:network:ApplicationGateway")
+    pip = stack.one("azure-native:network:PublicIPAddress")
+    assert "zones" not in gw.inputs and "zones" not in pip.inputs
+
+
 def test_clusters_use_azure_cni_oidc_and_workload_identity(stack: Evaluation) -> None:
     for color in COLORS:
         aks = by_name(stack, f"{color}-aks")
