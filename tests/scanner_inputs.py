@@ -33,6 +33,8 @@ class ArmType:
     sdk_module: str
     # Inputs ARM holds beside `properties` for this type.
     top_level: frozenset[str] = frozenset({"location", "tags", "zones", "identity", "sku"})
+    # An extension resource's target: the input ARM takes as the resource's top-level `scope`.
+    scope_input: str | None = None
 
 
 ARM_TYPES: dict[str, ArmType] = {
@@ -86,19 +88,50 @@ ARM_TYPES: dict[str, ArmType] = {
         ("resourceName", "federatedIdentityCredentialResourceName"),
         "managedidentity/federated_identity_credential",
     ),
-    # An extension resource: ARM takes its target as a top-level `scope`.
     "azure-native:authorization:RoleAssignment": ArmType(
         "Microsoft.Authorization/roleAssignments",
         "2022-04-01",
         ("roleAssignmentName",),
         "authorization/role_assignment",
-        frozenset({"scope"}),
+        frozenset(),
+        scope_input="scope",
     ),
     "azure-native:containerservice:ManagedCluster": ArmType(
         "Microsoft.ContainerService/managedClusters",
         "2025-09-01",
         ("resourceName",),
         "containerservice/managed_cluster",
+    ),
+    # A Log Analytics workspace's SKU is part of its properties.
+    "azure-native:operationalinsights:Workspace": ArmType(
+        "Microsoft.OperationalInsights/workspaces",
+        "2023-09-01",
+        ("workspaceName",),
+        "operationalinsights/workspace",
+        frozenset({"location", "tags", "identity"}),
+    ),
+    "azure-native:monitor:DataCollectionRule": ArmType(
+        "Microsoft.Insights/dataCollectionRules",
+        "2022-06-01",
+        ("dataCollectionRuleName",),
+        "monitor/data_collection_rule",
+        frozenset({"location", "tags", "identity", "kind"}),
+    ),
+    "azure-native:monitor:DataCollectionRuleAssociation": ArmType(
+        "Microsoft.Insights/dataCollectionRuleAssociations",
+        "2022-06-01",
+        ("associationName",),
+        "monitor/data_collection_rule_association",
+        frozenset(),
+        scope_input="resourceUri",
+    ),
+    "azure-native:monitor:DiagnosticSetting": ArmType(
+        "Microsoft.Insights/diagnosticSettings",
+        "2021-05-01-preview",
+        ("name",),
+        "monitor/diagnostic_setting",
+        frozenset(),
+        scope_input="resourceUri",
     ),
 }
 
@@ -127,7 +160,9 @@ def arm_resource(reg: Registration) -> dict[str, Any]:
     for key, value in inputs.items():
         if key in arm.name_inputs or key == "resourceGroupName":
             continue
-        if key in arm.top_level:
+        if key == arm.scope_input:
+            resource["scope"] = value
+        elif key in arm.top_level:
             resource[key] = value
         else:
             properties[key] = value
