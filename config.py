@@ -31,6 +31,16 @@ Color = Literal["blue", "green"]
 # long after the gateway and network exist, so it is refused here instead.
 _VERSION = re.compile(r"^1\.(0|[1-9]\d*)(\.(0|[1-9]\d*))?$")
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+# An image reference as the container runtimes parse it (distribution/reference's grammar):
+# [registry[:port]/]path[:tag][@sha256:<64 hex>]. Only sha256 digests are accepted: it is the
+# one algorithm every registry and kubelet handles.
+_PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_HOST = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
+_IMAGE = re.compile(
+    rf"^(?:{_HOST}(?::[0-9]+)?/)?{_PATH_PART}(?:/{_PATH_PART})*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$"
+)
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 class _Model(BaseModel):
@@ -85,11 +95,57 @@ def _default_clusters() -> dict[str, ClusterConfig]:
     }
 
 
+GATEWAY_SKUS: tuple[str, ...] = ("Standard_v2", "WAF_v2")
+# The predefined policies of 2022: TLS 1.2 minimum with TLS 1.3, v2 gateways only; the "S" one
+# also drops the CBC ciphers. The older ones lack TLS 1.3 or allow TLS 1.0/1.1, which Application
+# Gateway stopped accepting in August 2025 (learn.microsoft.com, application-gateway-ssl-policy-
+# overview).
+TLS_POLICIES: tuple[str, ...] = ("AppGwSslPolicy20220101S", "AppGwSslPolicy20220101")
+AVAILABILITY_ZONES: tuple[str, ...] = ("1", "2", "3")
+
+
 class GatewayConfig(_Model):
-    # AGIC drives only v2 gateways. WAF_v2 would also need a firewall policy this program does
-    # not create, so only Standard_v2 is offered.
-    sku: Literal["Standard_v2"] = "Standard_v2"
+    # AGIC drives only v2 gateways; WAF_v2 adds the firewall policy components/gateway.py creates.
+    sku: Literal["Standard_v2", "WAF_v2"] = "Standard_v2"
     capacity: int = Field(default=2, ge=1, le=125)
+    # Azure fixes a gateway's and a Standard public IP's zones when they are created. Empty: no
+    # zones, for a region that has none.
+    zones: tuple[Literal["1", "2", "3"], ...] = AVAILABILITY_ZONES
+    tls_policy: Literal["AppGwSslPolicy20220101S", "AppGwSslPolicy20220101"] = TLS_POLICIES[0]
+    # Only with WAF_v2; unset there means Prevention.
+    waf_mode: Literal["Detection", "Prevention"] | None = None
+
+    @field_validator("zones", mode="before")
+    @classmethod
+    def _zones_are_text(cls, value: Any) -> Any:
+        # YAML reads `zones: [1, 2, 3]` as numbers; ARM takes them as strings.
+        if isinstance(value, list | tuple):
+            return tuple(str(zone) if isinstance(zone, int) else zone for zone in value)
+        return value
+
+    @field_validator("zones")
+    @classmethod
+    def _zones_unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError(f"{list(value)} names a zone twice; list each zone once")
+        return tuple(sorted(value))
+
+    @model_validator(mode="after")
+    def _waf_mode_needs_waf(self) -> GatewayConfig:
+        if self.waf_mode is not None and self.sku != "WAF_v2":
+            raise ConfigError(
+                "gateway.wafMode",
+                f"applies only to sku WAF_v2, but sku is {self.sku}; "
+                "set gateway.sku to WAF_v2 or remove wafMode",
+            )
+        return self
+
+    @property
+    def firewall_mode(self) -> str | None:
+        """The WAF policy's mode, or None when the gateway has no firewall."""
+        if self.sku != "WAF_v2":
+            return None
+        return self.waf_mode or "Prevention"
 
 
 class AgicConfig(_Model):
@@ -121,7 +177,7 @@ SLEEP_ACTION_SINCE = (1, 30)
 
 class WorkloadConfig(_Model):
     name: str
-    image: str = Field(min_length=1)
+    image: str
     replicas: int = Field(default=3, ge=1, le=100)
     container_port: int = Field(default=8080, ge=1, le=65535)
     path: str = Field(default="/", pattern=r"^/")
@@ -171,20 +227,42 @@ class WorkloadConfig(_Model):
             )
         return value
 
+    @field_validator("image")
+    @classmethod
+    def _image_is_a_reference(cls, value: str) -> str:
+        return _image_reference(value)
+
     @property
     def resolved_namespace(self) -> str:
         return self.namespace or self.name
 
 
+# The runbook's app, pinned: the multi-architecture index the `aspnetapp` tag named when
+# Microsoft last published it (dotnet/versions build-info/docker/
+# image-info.dotnet-dotnet-docker-main-samples.json, 2026-08-11: .NET 10 on Alpine, port 8080).
+SAMPLE_IMAGE = (
+    "mcr.microsoft.com/dotnet/samples:aspnetapp"
+    "@sha256:b8e94412a96b19ac12c78a7064af1bb0a6f584e752b9de7cc31ca4d45ead36b0"
+)
+# curl's own image: small, and `sh` for the status-code check; the digest of its 8.11.1 tag.
+SMOKE_IMAGE = (
+    "curlimages/curl:8.11.1@sha256:c1fe1679c34d9784c1b0d1e5f62ac0a79fca01fb6377cdd33e90473c6f9f9a69"
+)
+
+
 def _default_workloads() -> tuple[WorkloadConfig, ...]:
-    return (WorkloadConfig(name="aspnetapp", image="mcr.microsoft.com/dotnet/samples:aspnetapp"),)
+    return (WorkloadConfig(name="aspnetapp", image=SAMPLE_IMAGE),)
 
 
 class SmokeConfig(_Model):
-    # curl's own image: small, non-root, and `sh` for the status-code check.
-    image: str = "curlimages/curl:8.11.1"
+    image: str = SMOKE_IMAGE
     attempts: int = Field(default=10, ge=1, le=60)
     timeout_seconds: int = Field(default=5, ge=1, le=60)
+
+    @field_validator("image")
+    @classmethod
+    def _image_is_a_reference(cls, value: str) -> str:
+        return _image_reference(value)
 
 
 class CutoverConfig(_Model):
@@ -309,6 +387,20 @@ def _dns_label(value: str) -> str:
             "starting with a letter, at most 63 characters"
         )
     return value
+
+
+def _image_reference(value: str) -> str:
+    if _IMAGE.match(value):
+        return value
+    if "@" in value and not _DIGEST.match(value.rsplit("@", 1)[1]):
+        raise ValueError(
+            f"'{value}' has a malformed digest; write IMAGE@sha256:<64 lower-case hex digits> "
+            "or IMAGE:TAG@sha256:<64 lower-case hex digits>"
+        )
+    raise ValueError(
+        f"'{value}' is not an image reference; write REGISTRY/NAME:TAG, "
+        "optionally followed by @sha256:<64 lower-case hex digits>"
+    )
 
 
 def _check_active_enabled(cfg: StackConfig) -> None:
@@ -535,15 +627,21 @@ def _first_problem(err: ValidationError) -> ConfigError:
             f"{problem['input']!r} is not an IPv4 address or CIDR; write it like 10.240.0.0/16"
         )
     elif kind.startswith("literal_error") or kind == "enum":
-        message = f"{problem['input']!r} is not allowed; {problem['msg'].lower()}"
+        message = f"{problem['input']!r} is not allowed; {_sentence_part(problem['msg'])}"
     elif kind in {
         "greater_than_equal",
         "less_than_equal",
         "int_parsing",
         "string_pattern_mismatch",
     }:
-        message = f"{problem['input']!r}: {problem['msg'].lower()}"
+        message = f"{problem['input']!r}: {_sentence_part(problem['msg'])}"
     return ConfigError(key, message)
+
+
+def _sentence_part(message: str) -> str:
+    # Only the first letter: the allowed values pydantic quotes are case-sensitive, and a message
+    # must never suggest a spelling the model then refuses ('standard_v2' for 'Standard_v2').
+    return message[:1].lower() + message[1:]
 
 
 def _key_of(loc: tuple[int | str, ...]) -> str:

@@ -12,7 +12,11 @@ from config import GatewayConfig
 # AGIC rewrites these collections from the active cluster's Ingresses. Pulumi must never diff
 # them, or every `pulumi up` would put the placeholder config back and cut traffic. They are the
 # gateway fields AGIC 1.9.8 assigns in pkg/appgw (`c.appGw.X = ...`), rewrite rule sets included
-# (pkg/appgw/rewrites.go writes them, empty when no rewrite resource exists).
+# (pkg/appgw/rewrites.go writes them, empty when no rewrite resource exists). Everything else it
+# PUTs back as it read it (pkg/controller/mutate_app_gateway.go: GetGateway, then
+# NewConfigBuilder from that original, then UpdateGateway), so the zones, SKU, TLS policy and
+# firewall policy set here survive its writes; it never touches firewallPolicy or
+# webApplicationFirewallConfiguration.
 AGIC_OWNED_PROPERTIES: tuple[str, ...] = (
     "backendAddressPools",
     "backendHttpSettingsCollection",
@@ -26,6 +30,11 @@ AGIC_OWNED_PROPERTIES: tuple[str, ...] = (
     "frontendPorts",
     "tags",
 )
+# Microsoft's Default Rule Set, the current generation of managed rules for Application Gateway
+# WAF; Microsoft recommends its highest version, 2.2, over every CRS and DRS release before it
+# (learn.microsoft.com/azure/web-application-firewall/ag/upgrade-ruleset-version).
+WAF_RULE_SET_TYPE = "Microsoft_DefaultRuleSet"
+WAF_RULE_SET_VERSION = "2.2"
 
 _FRONTEND_IP = "appgw-public-frontend"
 _PORT = "port-80"
@@ -67,8 +76,11 @@ class Gateway(pulumi.ComponentResource):
             # A v2 gateway accepts only a Standard, static public IP.
             sku=network.PublicIPAddressSkuArgs(name=network.PublicIPAddressSkuName.STANDARD),
             public_ip_allocation_method=network.IPAllocationMethod.STATIC,
+            # A zone-redundant gateway needs a public IP in the same zones.
+            zones=list(args.config.zones) or None,
             opts=pulumi.ResourceOptions(parent=self, protect=True),
         )
+        firewall_policy = self._firewall_policy(name, args)
         own_id = pulumi.Output.from_input(args.resource_group_id).apply(
             lambda rg: f"{rg}/providers/Microsoft.Network/applicationGateways/{args.name}"
         )
@@ -85,6 +97,14 @@ class Gateway(pulumi.ComponentResource):
             location=args.location,
             sku=network.ApplicationGatewaySkuArgs(
                 name=args.config.sku, tier=args.config.sku, capacity=args.config.capacity
+            ),
+            zones=list(args.config.zones) or None,
+            ssl_policy=network.ApplicationGatewaySslPolicyArgs(
+                policy_type=network.ApplicationGatewaySslPolicyType.PREDEFINED,
+                policy_name=args.config.tls_policy,
+            ),
+            firewall_policy=(
+                network.SubResourceArgs(id=firewall_policy.id) if firewall_policy else None
             ),
             gateway_ip_configurations=[
                 network.ApplicationGatewayIPConfigurationArgs(
@@ -140,4 +160,31 @@ class Gateway(pulumi.ComponentResource):
                 "gatewayName": self.gateway_name,
                 "publicIpAddress": self.public_ip_address,
             }
+        )
+
+    def _firewall_policy(
+        self, name: str, args: GatewayArgs
+    ) -> network.WebApplicationFirewallPolicy | None:
+        """The WAF_v2 gateway's firewall policy; a Standard_v2 gateway has none."""
+        mode = args.config.firewall_mode
+        if mode is None:
+            return None
+        return network.WebApplicationFirewallPolicy(
+            f"{name}-waf-policy",
+            resource_group_name=args.resource_group_name,
+            policy_name=f"{args.name}-waf",
+            location=args.location,
+            managed_rules=network.ManagedRulesDefinitionArgs(
+                managed_rule_sets=[
+                    network.ManagedRuleSetArgs(
+                        rule_set_type=WAF_RULE_SET_TYPE, rule_set_version=WAF_RULE_SET_VERSION
+                    )
+                ]
+            ),
+            policy_settings=network.PolicySettingsArgs(
+                state=network.WebApplicationFirewallEnabledState.ENABLED,
+                mode=mode,
+                request_body_check=True,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
         )

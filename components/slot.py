@@ -62,7 +62,11 @@ class Slot(pulumi.ComponentResource):
         # Nothing may be created on a cluster that cannot be reached: its objects are dropped
         # from the state by the refresh, and none are declared again until it is rebuilt.
         for app in [] if args.unreachable else args.workloads:
-            workload = Workload(f"{args.color}-{app.name}", WorkloadArgs(app, provider), child)
+            workload = Workload(
+                f"{args.color}-{app.name}",
+                WorkloadArgs(app, provider, str(args.network.gateway_subnet_cidr)),
+                child,
+            )
             gate_args = SmokeGateArgs(
                 workload=workload,
                 workload_config=app,

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.network_policy import SMOKE_GATE_LABELS
+from components.pod_security import restricted_container, restricted_pod
 from components.workload import Workload
 from config import SmokeConfig, WorkloadConfig
 
@@ -89,10 +91,7 @@ class SmokeGate(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=self.job_name,
                 namespace=args.workload.namespace,
-                labels={
-                    "app.kubernetes.io/part-of": "aks-bluegreen",
-                    "aks-bluegreen/gate": "smoke",
-                },
+                labels={"app.kubernetes.io/part-of": "aks-bluegreen", **SMOKE_GATE_LABELS},
                 annotations=REPLACE_UNREADY,
             ),
             # No ttlSecondsAfterFinished: a Job the cluster deletes by itself reads as drift and
@@ -101,12 +100,12 @@ class SmokeGate(pulumi.ComponentResource):
                 backoff_limit=0,
                 active_deadline_seconds=deadline,
                 template=k8s.core.v1.PodTemplateSpecArgs(
+                    # The app's NetworkPolicy admits the gate's pods by this label.
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=SMOKE_GATE_LABELS),
                     spec=k8s.core.v1.PodSpecArgs(
                         restart_policy="Never",
                         automount_service_account_token=False,
-                        security_context=k8s.core.v1.PodSecurityContextArgs(
-                            run_as_non_root=True, run_as_user=100, run_as_group=101
-                        ),
+                        security_context=restricted_pod(),
                         containers=[
                             k8s.core.v1.ContainerArgs(
                                 name="smoke",
@@ -121,18 +120,14 @@ class SmokeGate(pulumi.ComponentResource):
                                     str(cfg.timeout_seconds),
                                     str(RETRY_INTERVAL_SECONDS),
                                 ],
-                                security_context=k8s.core.v1.SecurityContextArgs(
-                                    allow_privilege_escalation=False,
-                                    read_only_root_filesystem=True,
-                                    capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-                                ),
+                                security_context=restricted_container(),
                                 resources=k8s.core.v1.ResourceRequirementsArgs(
                                     requests={"cpu": "10m", "memory": "16Mi"},
                                     limits={"memory": "64Mi"},
                                 ),
                             )
                         ],
-                    )
+                    ),
                 ),
             ),
             opts=pulumi.ResourceOptions(

@@ -1,4 +1,5 @@
-"""The runbook's app in one cluster: Namespace, Deployment, Service, Ingress, disruption budget.
+"""The runbook's app in one cluster: Namespace, Deployment, Service, Ingress, disruption budget,
+NetworkPolicies.
 
 Everything here is the same in both clusters and independent of `active`: a cut-over moves AGIC,
 never the app. The Deployment, the Ingress annotations and the budget together let a pod leave
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.network_policy import AppIngressArgs, app_network_policies
+from components.pod_security import restricted_container, restricted_pod
 from config import WorkloadConfig
 
 SERVICE_PORT = 80
@@ -41,12 +44,22 @@ AGIC_INGRESS_CLASS = "azure/application-gateway"
 # finish for the timeout (Azure docs, Application Gateway features, "Connection draining").
 CONNECTION_DRAINING = "appgw.ingress.kubernetes.io/connection-draining"
 CONNECTION_DRAINING_TIMEOUT = "appgw.ingress.kubernetes.io/connection-draining-timeout"
+# The .NET runtime creates its diagnostics IPC socket in $TMPDIR (/tmp) at startup and fails to
+# start when it cannot (dotnet/runtime#86259); ASP.NET Core buffers large request bodies there
+# too. The read-only root filesystem keeps everything else immutable. Data-protection keys
+# would go to $HOME/.aspnet, which is "/" for this UID and read-only: ASP.NET Core then keeps
+# them in memory (aspnetcore DefaultKeyStorageDirectories: a directory it cannot create is no
+# key store), which is what per-pod keys on an emptyDir would amount to anyway.
+TMP_VOLUME = "tmp"
+TMP_SIZE_LIMIT = "64Mi"
 
 
 @dataclass(frozen=True)
 class WorkloadArgs:
     config: WorkloadConfig
     provider: k8s.Provider
+    # Where the Application Gateway's instances live: the only outside source the app admits.
+    gateway_subnet_cidr: str
 
 
 class Workload(pulumi.ComponentResource):
@@ -89,12 +102,27 @@ class Workload(pulumi.ComponentResource):
                         # Counted from before preStop: outlasts preStop + the gateway's draining
                         # (config._check_workload_timing).
                         termination_grace_period_seconds=cfg.termination_grace_period_seconds,
+                        # The app never calls the Kubernetes API; a mounted token is only loot.
+                        automount_service_account_token=False,
+                        security_context=restricted_pod(),
+                        volumes=[
+                            k8s.core.v1.VolumeArgs(
+                                name=TMP_VOLUME,
+                                empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(
+                                    size_limit=TMP_SIZE_LIMIT
+                                ),
+                            )
+                        ],
                         containers=[
                             k8s.core.v1.ContainerArgs(
                                 name=cfg.name,
                                 image=cfg.image,
                                 ports=[
                                     k8s.core.v1.ContainerPortArgs(container_port=cfg.container_port)
+                                ],
+                                security_context=restricted_container(),
+                                volume_mounts=[
+                                    k8s.core.v1.VolumeMountArgs(name=TMP_VOLUME, mount_path="/tmp")
                                 ],
                                 # AGIC turns the readiness probe into the gateway's health probe;
                                 # without one the gateway probes "/" on the pod port blindly.
@@ -104,6 +132,17 @@ class Workload(pulumi.ComponentResource):
                                     ),
                                     period_seconds=5,
                                     failure_threshold=3,
+                                ),
+                                # Restarts a process that stopped answering; slower to fire than
+                                # readiness, so a busy pod leaves the pool before it is killed.
+                                liveness_probe=k8s.core.v1.ProbeArgs(
+                                    http_get=k8s.core.v1.HTTPGetActionArgs(
+                                        path=cfg.health_path, port=cfg.container_port
+                                    ),
+                                    initial_delay_seconds=10,
+                                    period_seconds=10,
+                                    timeout_seconds=3,
+                                    failure_threshold=6,
                                 ),
                                 resources=k8s.core.v1.ResourceRequirementsArgs(
                                     requests={"cpu": "100m", "memory": "128Mi"},
@@ -197,6 +236,16 @@ class Workload(pulumi.ComponentResource):
                 unhealthy_pod_eviction_policy="AlwaysAllow",
             ),
             opts=in_namespace,
+        )
+        app_network_policies(
+            name,
+            AppIngressArgs(
+                namespace=ns,
+                app_labels=labels,
+                container_port=cfg.container_port,
+                gateway_subnet_cidr=args.gateway_subnet_cidr,
+            ),
+            in_namespace,
         )
         self.namespace = ns
         self.service_name = cfg.name

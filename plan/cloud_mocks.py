@@ -33,6 +33,10 @@ _ARM: dict[str, tuple[str, str]] = {
         "Microsoft.Network/applicationGateways",
         "applicationGatewayName",
     ),
+    "azure-native:network:WebApplicationFirewallPolicy": (
+        "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies",
+        "policyName",
+    ),
     "azure-native:managedidentity:UserAssignedIdentity": (
         "Microsoft.ManagedIdentity/userAssignedIdentities",
         "resourceName",

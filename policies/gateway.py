@@ -47,6 +47,24 @@ def validate_v2_sku(args: ResourceValidationArgs, report_violation: ReportViolat
                 f"{' or '.join(V2_SKUS)} (gateway.sku in the stack config)",
                 None,
             )
+    # ARM refuses a WAF_v2 gateway without a WAF policy (ApplicationGatewayFirewallNotConfigured-
+    # ForSelectedSku) and attaches WAF policies to WAF_v2 gateways only.
+    policy = args.props.get("firewallPolicy")
+    has_policy = isinstance(policy, Mapping) and bool(policy.get("id"))
+    if sku.get("tier") == "WAF_v2" and not has_policy:
+        report_violation(
+            "sku WAF_v2 without a firewallPolicy: Azure refuses a WAF_v2 gateway without a WAF "
+            "policy; reference one in firewallPolicy (gateway.sku WAF_v2 in the stack config "
+            "creates it)",
+            None,
+        )
+    elif sku.get("tier") == "Standard_v2" and has_policy:
+        report_violation(
+            "a firewallPolicy on a Standard_v2 gateway: Azure attaches WAF policies to WAF_v2 "
+            "gateways only; set sku to WAF_v2 (gateway.sku in the stack config) or drop "
+            "firewallPolicy",
+            None,
+        )
 
 
 def validate_ignores_agic_owned(
@@ -67,7 +85,10 @@ def validate_ignores_agic_owned(
 
 v2_sku = ResourceValidationPolicy(
     name="gateway-v2-sku",
-    description="The Application Gateway is Standard_v2 or WAF_v2, the SKUs AGIC supports.",
+    description=(
+        "The Application Gateway is Standard_v2 or WAF_v2, the SKUs AGIC supports; WAF_v2, and "
+        "only WAF_v2, references a firewall policy."
+    ),
     validate=validate_v2_sku,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,

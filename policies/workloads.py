@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -50,17 +51,25 @@ def containers(spec: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
             yield _mapping(container)
 
 
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
 def image_problem(image: str) -> str | None:
-    """Why an image reference is not reproducible, or None when it is pinned."""
+    """Why an image reference is not reproducible, or None when a digest pins it.
+
+    A tag is a name the registry can move to other content: blue and green (or a node that
+    pulls later) can then run different code under one reference. Only a digest names content.
+    """
     if "@" in image:
-        return None
+        digest = image.rsplit("@", 1)[1]
+        return None if _DIGEST.match(digest) else "has a malformed digest"
     # Only the last path segment can carry the tag: "registry:5000/app" has a port, not a tag.
     last = image.rsplit("/", 1)[-1]
     if ":" not in last:
-        return "has no tag, so it means :latest"
+        return "has no tag or digest, so it means :latest"
     if last.rsplit(":", 1)[1] == "latest":
         return "uses :latest"
-    return None
+    return "is pinned by tag only, which the registry can move"
 
 
 def validate_replicas(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -88,7 +97,8 @@ def validate_images_pinned(args: ResourceValidationArgs, report_violation: Repor
         if problem is not None:
             report_violation(
                 f"container {container.get('name')!r} image {image!r} {problem}: blue and green "
-                "could run different code under one name; pin a version tag or an @sha256 digest",
+                "could run different code under one name; pin it by digest (IMAGE:TAG@sha256:...,"
+                " in workloads[].image or smoke.image)",
                 None,
             )
 
@@ -103,7 +113,7 @@ replicas_at_least_two = ResourceValidationPolicy(
 
 images_pinned = ResourceValidationPolicy(
     name="container-image-pinned",
-    description="Container images name a version tag or digest, never :latest or no tag.",
+    description="Container images are pinned by an @sha256 digest, not by a tag alone.",
     validate=validate_images_pinned,
     enforcement_level=EnforcementLevel.ADVISORY,
     severity=Severity.LOW,

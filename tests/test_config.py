@@ -108,6 +108,46 @@ BAD_CONFIGS: dict[str, tuple[dict[str, Any], str, str]] = {
         "use lower-case letters",
     ),
     "structured value that is not json": ({"network": "{not json"}, "network", "not valid"),
+    "gateway sku AGIC cannot drive": (
+        {"gateway": {"sku": "Standard_Medium"}},
+        "gateway.sku",
+        "input should be 'Standard_v2' or 'WAF_v2'",
+    ),
+    "gateway zone that does not exist": (
+        {"gateway": {"zones": ["1", "4"]}},
+        "gateway.zones[1]",
+        "input should be '1', '2' or '3'",
+    ),
+    "gateway zone listed twice": (
+        {"gateway": {"zones": [1, 1]}},
+        "gateway.zones",
+        "list each zone once",
+    ),
+    "tls policy that allows old protocols": (
+        {"gateway": {"tlsPolicy": "AppGwSslPolicy20170401"}},
+        "gateway.tlsPolicy",
+        "input should be 'AppGwSslPolicy20220101S' or 'AppGwSslPolicy20220101'",
+    ),
+    "firewall mode without a firewall": (
+        {"gateway": {"wafMode": "Detection"}},
+        "gateway.wafMode",
+        "set gateway.sku to WAF_v2 or remove wafMode",
+    ),
+    "firewall mode misspelt": (
+        {"gateway": {"sku": "WAF_v2", "wafMode": "prevention"}},
+        "gateway.wafMode",
+        "input should be 'Detection' or 'Prevention'",
+    ),
+    "image digest too short": (
+        {"workloads": [{"name": "app", "image": "nginx:1.27@sha256:abc"}]},
+        "workloads[0].image",
+        "write IMAGE@sha256:<64 lower-case hex digits> or IMAGE:TAG@sha256:",
+    ),
+    "smoke image that is not a reference": (
+        {"smoke": {"image": "curl images/curl"}},
+        "smoke.image",
+        "write REGISTRY/NAME:TAG",
+    ),
 }
 
 
@@ -122,6 +162,31 @@ def test_bad_config_stops_the_program_with_one_named_message(
     assert message.startswith(f"aks-bluegreen:{key}: "), message
     assert fix in message
     assert "\n" not in message and "Traceback" not in message
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "nginx",
+        "nginx:1.27",
+        "registry.example:5000/team/app:1.2",
+        "nginx@sha256:" + "0" * 64,
+        "mcr.microsoft.com/dotnet/samples:aspnetapp@sha256:" + "ab" * 32,
+    ],
+)
+def test_image_references_with_tags_digests_or_both_are_accepted(image: str) -> None:
+    cfg = config.parse({"active": "blue", "workloads": [{"name": "app", "image": image}]})
+    assert cfg.workloads[0].image == image
+
+
+@pytest.mark.parametrize(
+    ("gateway", "mode"),
+    [({"sku": "WAF_v2"}, "Prevention"), ({"sku": "WAF_v2", "wafMode": "Detection"}, "Detection")],
+)
+def test_waf_v2_gateway_firewall_mode_defaults_to_prevention(
+    gateway: dict[str, str], mode: str
+) -> None:
+    assert config.parse({"active": "blue", "gateway": gateway}).gateway.firewall_mode == mode
 
 
 def test_bad_config_raises_run_error_before_any_resource(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -150,7 +215,14 @@ def test_defaults_reproduce_the_runbook() -> None:
     assert str(cfg.clusters["blue"].subnet_cidr) == "10.240.0.0/16"
     assert str(cfg.clusters["green"].subnet_cidr) == "10.241.0.0/16"
     [app] = cfg.workloads
-    assert (app.image, app.replicas) == ("mcr.microsoft.com/dotnet/samples:aspnetapp", 3)
+    assert (app.image, app.replicas) == (config.SAMPLE_IMAGE, 3)
+    assert app.image.startswith("mcr.microsoft.com/dotnet/samples:aspnetapp@sha256:")
+    assert cfg.smoke.image.startswith("curlimages/curl:8.11.1@sha256:")
+    assert (cfg.gateway.sku, cfg.gateway.zones, cfg.gateway.firewall_mode) == (
+        "Standard_v2",
+        ("1", "2", "3"),
+        None,
+    )
     assert cfg.clusters["blue"].node_count == 3
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import yaml
@@ -10,6 +12,7 @@ import yaml
 from components.agic import CHART, TOKEN_AUDIENCE
 from components.gateway import AGIC_OWNED_PROPERTIES
 from components.role_grant import ROLE_IDS
+from config import SAMPLE_IMAGE
 from plan.cloud_mocks import stable_uuid
 from plan.evaluate import Evaluation, Registration
 
@@ -37,7 +40,7 @@ def parent_name(stack: Evaluation, reg: Registration) -> str:
     return stack.resources[reg.parent].name if reg.parent in stack.resources else "<stack>"
 
 
-def test_each_sample_stack_registers_the_same_52_resources(stack: Evaluation) -> None:
+def test_each_sample_stack_registers_the_same_56_resources(stack: Evaluation) -> None:
     counts = Counter(r.type for r in stack.resources.values())
     assert counts == {
         "azure-native:resources:ResourceGroup": 1,
@@ -55,6 +58,7 @@ def test_each_sample_stack_registers_the_same_52_resources(stack: Evaluation) ->
         "kubernetes:core/v1:Service": 2,
         "kubernetes:networking.k8s.io/v1:Ingress": 2,
         "kubernetes:policy/v1:PodDisruptionBudget": 2,
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy": 4,
         "kubernetes:batch/v1:Job": 2,
         "kubernetes:helm.sh/v3:Release": 1,
         "aks-bluegreen:index:Network": 1,
@@ -134,9 +138,54 @@ def test_gateway_is_v2_minimal_and_leaves_agic_collections_alone(stack: Evaluati
     pip = stack.one("azure-native:network:PublicIPAddress")
     assert pip.inputs["sku"] == {"name": "Standard"}
     assert pip.inputs["publicIPAllocationMethod"] == "Static"
+    # Zone-redundant by default, the gateway and its public IP alike.
+    assert gw.inputs["zones"] == pip.inputs["zones"] == ["1", "2", "3"]
+    assert gw.inputs["sslPolicy"] == {
+        "policyType": "Predefined",
+        "policyName": "AppGwSslPolicy20220101S",
+    }
+    assert "firewallPolicy" not in gw.inputs
+    assert not stack.of_type("azure-native:network:WebApplicationFirewallPolicy")
     assert gw.inputs["frontendIPConfigurations"][0]["publicIPAddress"]["id"].endswith(
         "/publicIPAddresses/aksbg-prod-appgw-pip"
     )
+
+
+def test_waf_v2_gateway_references_the_firewall_policy_the_program_creates(
+    evaluate_variant: Callable[..., Evaluation],
+) -> None:
+    stack = evaluate_variant("blue", gateway={"sku": "WAF_v2"})
+    gw = stack.one("azure-native:network:ApplicationGateway")
+    policy = stack.one("azure-native:network:WebApplicationFirewallPolicy")
+    assert gw.inputs["sku"] == {"name": "WAF_v2", "tier": "WAF_v2", "capacity": 2}
+    assert policy.inputs["policyName"] == "aksbg-prod-appgw-waf"
+    assert policy.inputs["managedRules"] == {
+        "managedRuleSets": [{"ruleSetType": "Microsoft_DefaultRuleSet", "ruleSetVersion": "2.2"}]
+    }
+    settings = policy.inputs["policySettings"]
+    assert (settings["state"], settings["mode"], settings["requestBodyCheck"]) == (
+        "Enabled",
+        "Prevention",
+        True,
+    )
+    assert gw.inputs["firewallPolicy"]["id"] == (
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/aksbg-prod-rg"
+        "/providers/Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies"
+        "/aksbg-prod-appgw-waf"
+    )
+    assert policy.urn in gw.dependencies
+    assert parent_name(stack, policy) == "gateway"
+    # AGIC never writes the firewall policy, so Pulumi keeps diffing it.
+    assert "firewallPolicy" not in gw.ignore_changes
+
+
+def test_gateway_in_a_region_without_zones_names_none(
+    evaluate_variant: Callable[..., Evaluation],
+) -> None:
+    stack = evaluate_variant("blue", gateway={"zones": []})
+    gw = stack.one("azure-native:network:ApplicationGateway")
+    pip = stack.one("azure-native:network:PublicIPAddress")
+    assert "zones" not in gw.inputs and "zones" not in pip.inputs
 
 
 def test_clusters_use_azure_cni_oidc_and_workload_identity(stack: Evaluation) -> None:
@@ -193,7 +242,7 @@ def test_workload_runs_in_both_clusters_on_their_providers(stack: Evaluation) ->
         spec = deployment.inputs["spec"]
         assert spec["replicas"] == 3
         [container] = spec["template"]["spec"]["containers"]
-        assert container["image"] == "mcr.microsoft.com/dotnet/samples:aspnetapp"
+        assert container["image"] == SAMPLE_IMAGE
         assert container["readinessProbe"]["httpGet"] == {"path": "/", "port": 8080}
         ingress = by_name(stack, f"{color}-aspnetapp-ingress")
         assert ingress.provider == provider
@@ -209,6 +258,85 @@ def test_workload_runs_in_both_clusters_on_their_providers(stack: Evaluation) ->
         assert budget.provider == provider
         service = by_name(stack, f"{color}-aspnetapp-service")
         assert service.inputs["spec"]["ports"] == [{"port": 80, "targetPort": 8080}]
+
+
+def _pod_specs(stack: Evaluation) -> dict[str, dict[str, Any]]:
+    kinds = {"kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job"}
+    return {
+        r.name: r.inputs["spec"]["template"]["spec"]
+        for r in stack.resources.values()
+        if r.type in kinds
+    }
+
+
+def test_every_pod_runs_restricted_with_a_high_uid_and_no_token(stack: Evaluation) -> None:
+    pods = _pod_specs(stack)
+    assert len(pods) == 4  # the app and its smoke gate, in each cluster
+    for name, pod in pods.items():
+        assert pod["automountServiceAccountToken"] is False, name
+        assert pod["securityContext"] == {
+            "runAsNonRoot": True,
+            "runAsUser": 10001,
+            "runAsGroup": 10001,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        }, name
+        for container in pod["containers"]:
+            assert container["securityContext"] == {
+                "allowPrivilegeEscalation": False,
+                "privileged": False,
+                "readOnlyRootFilesystem": True,
+                "runAsNonRoot": True,
+                "capabilities": {"drop": ["ALL"]},
+            }, name
+            assert "@sha256:" in container["image"], name
+
+
+def test_app_writes_only_to_a_bounded_tmp_and_is_restarted_when_it_stops_answering(
+    stack: Evaluation,
+) -> None:
+    for color in COLORS:
+        pod = _pod_specs(stack)[f"{color}-aspnetapp-deployment"]
+        assert pod["volumes"] == [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
+        [container] = pod["containers"]
+        assert container["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
+        liveness = container["livenessProbe"]
+        assert liveness["httpGet"] == container["readinessProbe"]["httpGet"]
+        # Slower than readiness: the pod leaves the gateway's pool before it is restarted.
+        readiness = container["readinessProbe"]
+        assert (
+            liveness["periodSeconds"] * liveness["failureThreshold"]
+            > readiness["periodSeconds"] * readiness["failureThreshold"]
+        )
+
+
+def test_each_app_namespace_denies_ingress_but_from_the_gateway_and_its_gate(
+    stack: Evaluation,
+) -> None:
+    for color in COLORS:
+        provider = by_name(stack, f"{color}-kubernetes").urn
+        deny = by_name(stack, f"{color}-aspnetapp-default-deny")
+        admit = by_name(stack, f"{color}-aspnetapp-admit")
+        assert deny.provider == admit.provider == provider
+        assert deny.inputs["metadata"]["namespace"] == "aspnetapp"
+        assert deny.inputs["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
+        spec = admit.inputs["spec"]
+        app = by_name(stack, f"{color}-aspnetapp-deployment").inputs["spec"]["selector"]
+        assert spec["podSelector"] == app
+        assert spec["policyTypes"] == ["Ingress"]
+        port = [{"protocol": "TCP", "port": 8080}]
+        assert spec["ingress"] == [
+            {"from": [{"ipBlock": {"cidr": "10.225.0.0/24"}}], "ports": port},
+            {
+                "from": [{"podSelector": {"matchLabels": {"aks-bluegreen/gate": "smoke"}}}],
+                "ports": port,
+            },
+        ]
+        job = by_name(stack, f"{color}-aspnetapp-smoke-job").inputs["spec"]["template"]
+        assert job["metadata"]["labels"] == {"aks-bluegreen/gate": "smoke"}
+        # The gate runs once the policies exist, so it proves the path under them.
+        assert parent_name(stack, admit) == f"{color}-aspnetapp"
+        gate = by_name(stack, f"{color}-aspnetapp-smoke-job")
+        assert {deny.urn, admit.urn} <= set(gate.dependencies)
 
 
 def test_one_agic_release_on_the_active_cluster(stack: Evaluation, active: str) -> None:

@@ -29,6 +29,7 @@ from pulumi_azure_native import network
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
+import config
 from components import gateway as program_gateway
 from plan.evaluate import Evaluation, Registration
 from plan.policy_check import Violation, check
@@ -248,9 +249,26 @@ def test_v1_gateway_sku_trips_v2_sku(blue: Evaluation) -> None:
     assert any("Standard_v2 or WAF_v2" in v.message for v in violations)
 
 
-def test_waf_v2_gateway_sku_passes(blue: Evaluation) -> None:
-    waf = {"name": "WAF_v2", "tier": "WAF_v2", "capacity": 2}
-    assert check(with_inputs(blue, blue.one(GATEWAY), lambda i: i.update(sku=waf))) == []
+def test_waf_v2_gateway_the_program_builds_passes(variant: Callable[..., Evaluation]) -> None:
+    waf = variant("blue", gateway={"sku": "WAF_v2"})
+    assert waf.one(GATEWAY).inputs["sku"]["tier"] == "WAF_v2"
+    assert check(waf) == []
+
+
+def test_waf_v2_gateway_without_firewall_policy_trips_v2_sku(
+    variant: Callable[..., Evaluation],
+) -> None:
+    waf = variant("blue", gateway={"sku": "WAF_v2"})
+    broken = with_inputs(waf, waf.one(GATEWAY), lambda i: i.pop("firewallPolicy"))
+    [violation] = assert_trips_only(check(broken), "gateway-v2-sku")
+    assert "Azure refuses a WAF_v2 gateway without a WAF policy" in violation.message
+
+
+def test_firewall_policy_on_standard_v2_trips_v2_sku(blue: Evaluation) -> None:
+    policy = {"id": "/subscriptions/x/resourceGroups/g/providers/Microsoft.Network/p"}
+    broken = with_inputs(blue, blue.one(GATEWAY), lambda i: i.update(firewallPolicy=policy))
+    [violation] = assert_trips_only(check(broken), "gateway-v2-sku")
+    assert "set sku to WAF_v2 (gateway.sku in the stack config)" in violation.message
 
 
 def test_gateway_without_ignore_changes_trips_ignores_agic_owned(blue: Evaluation) -> None:
@@ -553,7 +571,7 @@ def test_unprotected_active_cluster_trips_protect_active_cluster(
 def _workload(**changes: Any) -> list[dict[str, Any]]:
     base = {
         "name": "aspnetapp",
-        "image": "mcr.microsoft.com/dotnet/samples:aspnetapp",
+        "image": config.SAMPLE_IMAGE,
         "replicas": 3,
         "containerPort": 8080,
         "path": "/",
@@ -570,21 +588,33 @@ def test_single_replica_is_advised_against_in_both_clusters(
     assert all("replicas is 1" in v.message for v in violations)
 
 
+# A tag alone is covered by the image_problem cases below; each case here evaluates the program.
 @pytest.mark.parametrize("image", ["nginx", "nginx:latest", "registry.example:5000/team/app"])
-def test_unpinned_image_is_advised_against(variant: Callable[..., Evaluation], image: str) -> None:
+def test_image_not_pinned_by_digest_is_advised_against(
+    variant: Callable[..., Evaluation], image: str
+) -> None:
     broken = variant("green", workloads=_workload(image=image))
     violations = assert_advises_only(check(broken), "container-image-pinned")
     assert len(violations) == 2 and all(image in v.message for v in violations)
+    assert all("pin it by digest" in v.message for v in violations)
+
+
+TAG_ONLY = "is pinned by tag only, which the registry can move"
 
 
 @pytest.mark.parametrize(
     ("image", "problem"),
     [
-        ("mcr.microsoft.com/dotnet/samples:aspnetapp", None),
-        ("curlimages/curl:8.11.1", None),
+        ("mcr.microsoft.com/dotnet/samples:aspnetapp@sha256:" + "b" * 64, None),
+        ("curlimages/curl:8.11.1@sha256:" + "c" * 64, None),
         ("nginx@sha256:" + "a" * 64, None),
-        ("registry.example:5000/app:1.2", None),
-        ("registry.example:5000/app", "has no tag, so it means :latest"),
+        ("nginx@sha256:abc", "has a malformed digest"),
+        ("registry.example:5000/app:1.2", "is pinned by tag only, which the registry can move"),
+        (
+            "mcr.microsoft.com/dotnet/samples:aspnetapp",
+            "is pinned by tag only, which the registry can move",
+        ),
+        ("registry.example:5000/app", "has no tag or digest, so it means :latest"),
         ("nginx:latest", "uses :latest"),
     ],
 )
