@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-from ipaddress import IPv4Address, IPv4Network
-from typing import Any, Literal
+from ipaddress import AddressValueError, IPv4Address, IPv4Network, NetmaskValueError
+from typing import Annotated, Any, Literal, get_args
 
 import pulumi
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -42,6 +44,106 @@ _IMAGE = re.compile(
 )
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
+# Where each limit below is documented; every message that enforces one names it.
+AKS_SYSTEM_POOLS = "learn.microsoft.com/azure/aks/use-system-pools"
+AKS_MAX_PODS = "learn.microsoft.com/azure/aks/concepts-network-ip-address-planning"
+AKS_QUOTAS = "learn.microsoft.com/azure/aks/quotas-skus-regions"
+AKS_NAMING = "aka.ms/aks-naming-rules"
+APPGW_SCALING = (
+    "learn.microsoft.com/azure/application-gateway/application-gateway-autoscaling-zone-redundant"
+)
+
+
+def _show(value: Any) -> str:
+    """A user's value in a message: one line, quoted when it is text, never a page long."""
+    shown = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+def _within(low: int, high: int, source: str) -> AfterValidator:
+    """An inclusive integer range, refused with the limit and where it comes from."""
+
+    def check(value: int) -> int:
+        if value < low:
+            raise ValueError(f"{value} is below the minimum of {low} ({source})")
+        if value > high:
+            raise ValueError(f"{value} is above the maximum of {high} ({source})")
+        return value
+
+    return AfterValidator(check)
+
+
+def _cidr(value: Any) -> IPv4Network:
+    # pydantic's own IPv4Network takes integers and says only "not a valid IPv4 network"; a
+    # range with host bits set deserves the range the user probably meant.
+    if isinstance(value, IPv4Network):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"{_show(value)} must be text like 10.240.0.0/16")
+    try:
+        return IPv4Network(value)
+    except ValueError as err:
+        if "has host bits set" in str(err):
+            network = IPv4Network(value, strict=False)
+            raise ValueError(
+                f"{value!r} has host bits set: a range starts at its network address; "
+                f"write {network}"
+            ) from None
+        problem = f"{_show(value)} is not an IPv4 range; write it like 10.240.0.0/16"
+        raise ValueError(problem) from None
+
+
+def _address(value: Any) -> IPv4Address:
+    if isinstance(value, IPv4Address):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"{_show(value)} must be text like 10.0.0.10")
+    try:
+        return IPv4Address(value)
+    except (AddressValueError, NetmaskValueError, ValueError):
+        problem = f"{_show(value)} is not an IPv4 address; write it like 10.0.0.10"
+        raise ValueError(problem) from None
+
+
+Cidr = Annotated[IPv4Network, BeforeValidator(_cidr)]
+Address = Annotated[IPv4Address, BeforeValidator(_address)]
+
+# Azure VM size names: [Family][Sub-family][vCPUs][-constrained vCPUs][features][_accelerator][_vN]
+# (learn.microsoft.com/azure/virtual-machines/vm-naming-conventions).
+_VM_SIZE = re.compile(
+    r"^Standard_(?P<family>[A-Z]+)(?P<vcpus>\d+)(?:-(?P<constrained>\d+))?[a-z]*"
+    r"(?:_[A-Z][A-Za-z0-9]*)??(?:_v(?P<version>\d+))?(?:_Promo)?$"
+)
+# Sizes older than that convention, where the number is a size index, not vCPUs (D3_v2 has 4
+# vCPUs, D11_v2 and A5 have 2): their vCPUs cannot be read from the name, so AKS checks them.
+_LEGACY_SIZE_NUMBERING = re.compile(r"^Standard_(DS?\d+(_v2)?|A\d+|GS?\d+)(_Promo)?$")
+# quotas-skus-regions: "don't use B series VMs and the following VM SKUs ... on system node pools".
+_TOO_SMALL_FOR_AKS = {"Standard_A0", "Standard_A1", "Standard_A1_v2", "Standard_F1", "Standard_F1s"}
+SYSTEM_POOL_MIN_VCPUS = 4
+SYSTEM_POOL_MIN_PODS = 30
+
+
+def _system_pool_vm_size(value: str) -> str:
+    if not re.match(r"^Standard_[A-Za-z0-9_-]+$", value):
+        raise ValueError(f"{_show(value)} is not an Azure VM size; write it like Standard_D4ds_v5")
+    if value in _TOO_SMALL_FOR_AKS:
+        raise ValueError(f"{value} is too small for an AKS system node pool ({AKS_QUOTAS})")
+    match = _VM_SIZE.match(value)
+    if match and match["family"] == "B":
+        raise ValueError(
+            f"{value} is a B-series size, which AKS does not support for system node pools "
+            f"({AKS_SYSTEM_POOLS}); pick e.g. Standard_D4ds_v5"
+        )
+    if match and not _LEGACY_SIZE_NUMBERING.match(value):
+        vcpus = int(match["constrained"] or match["vcpus"])
+        if vcpus < SYSTEM_POOL_MIN_VCPUS:
+            raise ValueError(
+                f"{value} has {vcpus} vCPUs; an AKS system node pool needs at least "
+                f"{SYSTEM_POOL_MIN_VCPUS} vCPUs and 4 GB of memory ({AKS_SYSTEM_POOLS}); "
+                "pick e.g. Standard_D4ds_v5"
+            )
+    return value
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(
@@ -50,35 +152,39 @@ class _Model(BaseModel):
 
 
 class NetworkConfig(_Model):
-    vnet_cidr: IPv4Network = IPv4Network("10.224.0.0/11")
+    vnet_cidr: Cidr = IPv4Network("10.224.0.0/11")
     # Application Gateway v2 needs a subnet of its own; Microsoft recommends a /24 so the
     # gateway can scale out, and refuses to share it with anything else.
-    gateway_subnet_cidr: IPv4Network = IPv4Network("10.225.0.0/24")
+    gateway_subnet_cidr: Cidr = IPv4Network("10.225.0.0/24")
     # Cluster-internal ranges: must not overlap the VNet, or pods cannot reach VNet addresses.
-    service_cidr: IPv4Network = IPv4Network("10.0.0.0/16")
-    dns_service_ip: IPv4Address = IPv4Address("10.0.0.10")
+    service_cidr: Cidr = IPv4Network("10.0.0.0/16")
+    dns_service_ip: Address = IPv4Address("10.0.0.10")
 
 
 class ClusterConfig(_Model):
     enabled: bool = True
     kubernetes_version: str
-    subnet_cidr: IPv4Network
+    subnet_cidr: Cidr
     # Per-cluster overrides of network.serviceCidr / dnsServiceIp. AKS cannot change either on an
     # existing cluster (azure-native replaces it), so a new range is rolled out one cluster at a
     # time: set it on the standby, cut over, then on the other, then in `network`.
-    service_cidr: IPv4Network | None = None
-    dns_service_ip: IPv4Address | None = None
-    node_count: int = Field(default=3, ge=1, le=100)
-    vm_size: str = Field(default="Standard_D4s_v5", pattern=r"^Standard_[A-Za-z0-9_]+$")
-    # Azure CNI reserves max_pods + 1 VNet addresses per node up front.
-    max_pods: int = Field(default=30, ge=10, le=250)
+    service_cidr: Cidr | None = None
+    dns_service_ip: Address | None = None
+    # The one node pool is the system pool: use-system-pools says a system pool "must contain
+    # at least two nodes"; the API allows at most 1000 per pool (ManagedClusterAgentPoolProfile
+    # `count`, and the node pool limit in quotas-skus-regions).
+    node_count: Annotated[int, _within(2, 1000, f"AKS system node pools: {AKS_SYSTEM_POOLS}")] = 3
+    vm_size: Annotated[str, AfterValidator(_system_pool_vm_size)] = "Standard_D4s_v5"
+    # Azure CNI reserves max_pods + 1 VNet addresses per node up front. AKS enforces 10-250
+    # per node, and at least 30 pods per system pool (checked with node_count below).
+    max_pods: Annotated[int, _within(10, 250, f"AKS maximum pods per node: {AKS_MAX_PODS}")] = 30
 
     @field_validator("kubernetes_version")
     @classmethod
     def _version_is_aks_shaped(cls, value: str) -> str:
         if not _VERSION.match(value):
             raise ValueError(
-                f"'{value}' is not a Kubernetes version AKS accepts; "
+                f"{_show(value)} is not a Kubernetes version AKS accepts; "
                 'write MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. "1.33" (quote it in YAML)'
             )
         return value
@@ -107,13 +213,23 @@ AVAILABILITY_ZONES: tuple[str, ...] = ("1", "2", "3")
 class GatewayConfig(_Model):
     # AGIC drives only v2 gateways; WAF_v2 adds the firewall policy components/gateway.py creates.
     sku: Literal["Standard_v2", "WAF_v2"] = "Standard_v2"
-    capacity: int = Field(default=2, ge=1, le=125)
+    # A fixed capacity is manual scale mode: 1 to 125 instances.
+    capacity: Annotated[int, _within(1, 125, f"Application Gateway v2: {APPGW_SCALING}")] = 2
     # Azure fixes a gateway's and a Standard public IP's zones when they are created. Empty: no
     # zones, for a region that has none.
     zones: tuple[Literal["1", "2", "3"], ...] = AVAILABILITY_ZONES
     tls_policy: Literal["AppGwSslPolicy20220101S", "AppGwSslPolicy20220101"] = TLS_POLICIES[0]
     # Only with WAF_v2; unset there means Prevention.
     waf_mode: Literal["Detection", "Prevention"] | None = None
+
+    @field_validator("sku", mode="before")
+    @classmethod
+    def _sku_is_offered(cls, value: Any) -> Any:
+        # Built from the field's own type, so the message never offers a value it then refuses.
+        offered = gateway_skus()
+        if not isinstance(value, str) or value not in offered:
+            raise ValueError(f"{_show(value)} is not offered; use {' or '.join(offered)}")
+        return value
 
     @field_validator("zones", mode="before")
     @classmethod
@@ -148,12 +264,26 @@ class GatewayConfig(_Model):
         return self.waf_mode or "Prevention"
 
 
+def gateway_skus() -> tuple[str, ...]:
+    """The gateway SKUs this program accepts, in the order the README lists them."""
+    return get_args(GatewayConfig.model_fields["sku"].annotation)
+
+
 class AgicConfig(_Model):
-    chart_version: str = Field(default="1.9.8", pattern=r"^\d+\.\d+\.\d+$")
+    chart_version: str = "1.9.8"
     namespace: str = "agic"
     # The chart accepts 30-300 s. Without it AGIC only reacts to Kubernetes events and never
     # repairs drift on the gateway made outside Kubernetes.
-    reconcile_period_seconds: int = Field(default=60, ge=30, le=300)
+    reconcile_period_seconds: Annotated[
+        int, _within(30, 300, "AGIC chart values.yaml, reconcilePeriodSeconds")
+    ] = 60
+
+    @field_validator("chart_version")
+    @classmethod
+    def _chart_version_is_semver(cls, value: str) -> str:
+        if not re.match(r"^\d+\.\d+\.\d+$", value):
+            raise ValueError(f"{_show(value)} is not a chart version; write it like 1.9.8")
+        return value
 
     @field_validator("namespace")
     @classmethod
@@ -178,11 +308,11 @@ SLEEP_ACTION_SINCE = (1, 30)
 class WorkloadConfig(_Model):
     name: str
     image: str
-    replicas: int = Field(default=3, ge=1, le=100)
-    container_port: int = Field(default=8080, ge=1, le=65535)
-    path: str = Field(default="/", pattern=r"^/")
+    replicas: Annotated[int, _within(1, 100, "this program's limit")] = 3
+    container_port: Annotated[int, _within(1, 65535, "TCP ports")] = 8080
+    path: str = "/"
     host: str | None = None
-    health_path: str = Field(default="/", pattern=r"^/")
+    health_path: str = "/"
     namespace: str | None = None
     # How a pod leaves the gateway's backend pool without dropping a request. Defaults from AGIC
     # 1.9.8 docs/how-tos/minimize-downtime-during-deployments.md (a preStop delay of at least
@@ -193,6 +323,13 @@ class WorkloadConfig(_Model):
     draining_timeout_seconds: int = DRAINING_TIMEOUT_SECONDS
     pre_stop_delay_seconds: int = PRE_STOP_DELAY_SECONDS
     termination_grace_period_seconds: int = TERMINATION_GRACE_PERIOD_SECONDS
+
+    @field_validator("path", "health_path")
+    @classmethod
+    def _paths_are_absolute(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"{_show(value)} is not an absolute path; start it with /")
+        return value
 
     @field_validator("name", "namespace")
     @classmethod
@@ -256,8 +393,8 @@ def _default_workloads() -> tuple[WorkloadConfig, ...]:
 
 class SmokeConfig(_Model):
     image: str = SMOKE_IMAGE
-    attempts: int = Field(default=10, ge=1, le=60)
-    timeout_seconds: int = Field(default=5, ge=1, le=60)
+    attempts: Annotated[int, _within(1, 60, "this program's limit")] = 10
+    timeout_seconds: Annotated[int, _within(1, 60, "this program's limit")] = 5
 
     @field_validator("image")
     @classmethod
@@ -298,15 +435,15 @@ class BreakGlassConfig(_Model):
     @field_validator("unreachable_cluster", mode="before")
     @classmethod
     def _is_a_color(cls, value: Any) -> Any:
-        if value not in COLORS:
-            raise ValueError(f"'{value}' is not a cluster; name blue or green")
+        if not isinstance(value, str) or value not in COLORS:
+            raise ValueError(f"{_show(value)} is not a cluster; name blue or green")
         return value
 
 
 class StackConfig(_Model):
     active: Color
-    location: str = Field(default="westeurope", pattern=r"^[a-z0-9]+$")
-    name_prefix: str = Field(default="aksbg", pattern=r"^[a-z][a-z0-9]{1,11}$")
+    location: str = "westeurope"
+    name_prefix: str = "aksbg"
     network: NetworkConfig = NetworkConfig()
     gateway: GatewayConfig = GatewayConfig()
     clusters: dict[Color, ClusterConfig] = Field(default_factory=_default_clusters)
@@ -320,8 +457,28 @@ class StackConfig(_Model):
     @field_validator("active", mode="before")
     @classmethod
     def _active_is_a_color(cls, value: Any) -> Any:
-        if value not in COLORS:
-            raise ValueError(f"'{value}' is not a cluster; set it to blue or green")
+        if not isinstance(value, str) or value not in COLORS:
+            raise ValueError(f"{_show(value)} is not a cluster; set it to blue or green")
+        return value
+
+    @field_validator("location")
+    @classmethod
+    def _location_is_a_region_name(cls, value: str) -> str:
+        if not re.match(r"^[a-z0-9]+$", value):
+            raise ValueError(
+                f"{_show(value)} is not an Azure region name; write it like westeurope "
+                "(`az account list-locations -o table` lists them)"
+            )
+        return value
+
+    @field_validator("name_prefix")
+    @classmethod
+    def _name_prefix_fits_azure_names(cls, value: str) -> str:
+        if not re.match(r"^[a-z][a-z0-9]{1,11}$", value):
+            raise ValueError(
+                f"{_show(value)} cannot start Azure resource names; use 2 to 12 lower-case "
+                "letters and digits, starting with a letter"
+            )
         return value
 
     @field_validator("clusters", mode="before")
@@ -331,7 +488,9 @@ class StackConfig(_Model):
             missing = [color for color in COLORS if color not in value]
             unknown = [key for key in value if key not in COLORS]
             if unknown:
-                raise ValueError(f"unknown cluster {unknown[0]!r}; the clusters are blue and green")
+                raise ValueError(
+                    f"unknown cluster {_show(unknown[0])}; the clusters are blue and green"
+                )
             if missing:
                 raise ValueError(
                     f"cluster {missing[0]!r} is missing; declare both blue and green "
@@ -342,6 +501,7 @@ class StackConfig(_Model):
     @model_validator(mode="after")
     def _coherent(self) -> StackConfig:
         _check_active_enabled(self)
+        _check_system_pools(self)
         _check_addresses(self)
         _check_workloads_unique(self)
         _check_workload_timing(self)
@@ -376,14 +536,23 @@ class ConfigError(ValueError):
     """A problem with a named key; `key` is relative to the project namespace."""
 
     def __init__(self, key: str, problem: str) -> None:
-        super().__init__(f"{PROJECT}:{key}: {problem}")
+        super().__init__(f"{PROJECT}:{printable_key(key)}: {problem}")
         self.key = key
+
+
+class StackNameError(ValueError):
+    """A stack name Azure cannot use in the names built from it; says the rule, not a key."""
+
+
+def printable_key(key: str) -> str:
+    """A key as a message shows it: as written, or JSON-quoted when it holds odd characters."""
+    return key if key.isprintable() and key.strip() == key and key else json.dumps(key)
 
 
 def _dns_label(value: str) -> str:
     if not _DNS_LABEL.match(value):
         raise ValueError(
-            f"'{value}' is not a Kubernetes name; use lower-case letters, digits and '-', "
+            f"{_show(value)} is not a Kubernetes name; use lower-case letters, digits and '-', "
             "starting with a letter, at most 63 characters"
         )
     return value
@@ -410,6 +579,18 @@ def _check_active_enabled(cfg: StackConfig) -> None:
             f"the active cluster cannot be retired; move traffic first (set active: "
             f"{cfg.standby}), then retire {cfg.active} in a later change",
         )
+
+
+def _check_system_pools(cfg: StackConfig) -> None:
+    for color in COLORS:
+        cluster = cfg.clusters[color]
+        if cluster.node_count * cluster.max_pods < SYSTEM_POOL_MIN_PODS:
+            raise ConfigError(
+                f"clusters.{color}.maxPods",
+                f"{cluster.node_count} nodes x {cluster.max_pods} pods is below the "
+                f"{SYSTEM_POOL_MIN_PODS} pods an AKS system node pool must hold ({AKS_MAX_PODS}); "
+                f"raise maxPods to at least {-(-SYSTEM_POOL_MIN_PODS // cluster.node_count)}",
+            )
 
 
 def _check_addresses(cfg: StackConfig) -> None:
@@ -459,6 +640,12 @@ def _check_addresses(cfg: StackConfig) -> None:
 def _check_service_range(
     key: str, service_cidr: IPv4Network, dns_service_ip: IPv4Address, vnet: IPv4Network
 ) -> None:
+    if service_cidr.prefixlen < 12:
+        raise ConfigError(
+            f"{key}.serviceCidr",
+            f"{service_cidr} is larger than a /12, which Kubernetes refuses for a service range "
+            f"(kube-apiserver --service-cluster-ip-range; {AKS_MAX_PODS}); use a /12 or smaller",
+        )
     if service_cidr.overlaps(vnet):
         raise ConfigError(
             f"{key}.serviceCidr",
@@ -588,19 +775,16 @@ _KNOWN = set(StackConfig.model_fields) | set(CONFIG_KEYS)
 
 def parse(raw: dict[str, Any]) -> StackConfig:
     """Validates raw config values (keys without the project prefix), or raises ConfigError."""
-    unknown = sorted(key for key in raw if key not in _KNOWN)
+    unknown = sorted((key for key in raw if key not in _KNOWN), key=str)
     if unknown:
         known = ", ".join(sorted(CONFIG_KEYS))
         raise ConfigError(
-            unknown[0], f"unknown key; remove it or fix its spelling (known: {known})"
+            str(unknown[0]), f"unknown key; remove it or fix its spelling (known: {known})"
         )
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key in _STRUCTURED and isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError as err:
-                raise ConfigError(key, f"is not valid structured config ({err.msg})") from None
+            value = _structured(key, value)
         values[key] = value
     try:
         return StackConfig.model_validate(values)
@@ -608,49 +792,79 @@ def parse(raw: dict[str, Any]) -> StackConfig:
         raise _first_problem(err) from None
 
 
+def _structured(key: str, text: str) -> Any:
+    if not text.strip():
+        # A key left empty in the stack file: the CLI passes it as an empty string.
+        raise ConfigError(key, "has no value; give it one, or remove the line to use the defaults")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ConfigError(key, f"is not valid structured config ({err.msg})") from None
+    except RecursionError:
+        raise ConfigError(key, "nests too deep to be config") from None
+
+
+# pydantic's own wording names its classes, patterns and types; users get these instead.
+_TYPE_PROBLEMS = {
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "dict_type": "must be a mapping of keys to values",
+    "model_type": "must be a mapping of keys to values",
+    "model_attributes_type": "must be a mapping of keys to values",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_parsing_size": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "finite_number": "must be a whole number",
+    "string_too_short": "must not be empty",
+}
+
+
 def _first_problem(err: ValidationError) -> ConfigError:
     problem = err.errors()[0]
-    key = _key_of(problem["loc"])
+    kind = problem["type"]
+    key = _key_of(problem["loc"], raw_last=kind == "extra_forbidden")
     ctx = problem.get("ctx") or {}
     if isinstance(ctx.get("error"), ConfigError):
         return ctx["error"]
-    kind = problem["type"]
-    message = problem["msg"].removeprefix("Value error, ")
-    if kind == "extra_forbidden":
-        message = "unknown key; remove it or fix its spelling"
+    value = problem.get("input")
+    shown = _show(value)
+    if kind in {"value_error", "assertion_error"}:
+        message = str(ctx.get("error") or problem["msg"]).removeprefix("Value error, ")
     elif kind == "missing":
         message = "is required; add it"
+    elif kind == "extra_forbidden":
+        message = "unknown key; remove it or fix its spelling"
+    elif value is None:
+        message = "has no value; give it one, or remove the line to use the default"
     elif kind == "string_type":
-        message = f'{problem["input"]!r} must be text; quote it in YAML ("1.30" stays 1.30)'
-    elif kind.startswith("ip_v4"):
-        message = (
-            f"{problem['input']!r} is not an IPv4 address or CIDR; write it like 10.240.0.0/16"
-        )
-    elif kind.startswith("literal_error") or kind == "enum":
-        message = f"{problem['input']!r} is not allowed; {_sentence_part(problem['msg'])}"
-    elif kind in {
-        "greater_than_equal",
-        "less_than_equal",
-        "int_parsing",
-        "string_pattern_mismatch",
-    }:
-        message = f"{problem['input']!r}: {_sentence_part(problem['msg'])}"
+        message = f'{shown} must be text; quote it in YAML ("1.30" stays 1.30, not 1.3)'
+    elif kind in _TYPE_PROBLEMS:
+        message = f"{shown} {_TYPE_PROBLEMS[kind]}"
+    elif kind == "too_short":
+        message = f"must have at least {ctx.get('min_length', 1)} entry"
+    elif kind == "literal_error":
+        message = f"{shown} is not allowed; use {ctx.get('expected', 'a documented value')}"
+    elif kind in {"greater_than_equal", "greater_than"}:
+        message = f"{shown} is below the minimum of {ctx.get('ge', ctx.get('gt'))}"
+    elif kind in {"less_than_equal", "less_than"}:
+        message = f"{shown} is above the maximum of {ctx.get('le', ctx.get('lt'))}"
+    else:
+        message = f"{shown} is not a valid value here; see Pulumi.yaml for what it takes"
     return ConfigError(key, message)
 
 
-def _sentence_part(message: str) -> str:
-    # Only the first letter: the allowed values pydantic quotes are case-sensitive, and a message
-    # must never suggest a spelling the model then refuses ('standard_v2' for 'Standard_v2').
-    return message[:1].lower() + message[1:]
-
-
-def _key_of(loc: tuple[int | str, ...]) -> str:
+def _key_of(loc: tuple[int | str, ...], raw_last: bool = False) -> str:
+    """The config key of a pydantic location; an unknown key is shown as the user wrote it."""
     key = ""
-    for part in loc:
+    for index, part in enumerate(loc):
         if isinstance(part, int):
             key += f"[{part}]"
-        else:
-            key += ("." if key else "") + to_camel(str(part))
+            continue
+        name = str(part) if raw_last and index == len(loc) - 1 else to_camel(str(part))
+        key += ("." if key else "") + name
     return key
 
 
@@ -663,21 +877,52 @@ def _raw_project_config() -> dict[str, Any]:
 
 
 _NAME_PART = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# aka.ms/aks-naming-rules: AKS names each cluster's node resource group
+# MC_<resource group>_<cluster>_<region>, and that name may be at most 80 characters. With a
+# namePrefix of at most 12 it is the binding limit: the cluster name (63) and DNS prefix (54)
+# built from the same parts stay shorter.
+NODE_RESOURCE_GROUP_MAX = 80
+
+
+def node_resource_group(prefix: str, color: str, location: str) -> str:
+    """The name AKS gives the node resource group of the cluster `<prefix>-<color>`."""
+    return f"MC_{prefix}-rg_{prefix}-{color}_{location}"
 
 
 def resource_prefix(cfg: StackConfig, stack: str) -> str:
-    """`<namePrefix>-<stack>`, the start of every Azure name, or a ConfigError.
+    """`<namePrefix>-<stack>`, the start of every Azure name; a StackNameError if Azure can't.
 
     Pulumi allows stack names AKS does not allow in a cluster name or DNS prefix (dots,
-    underscores, capitals); ARM would refuse them only after the network and gateway exist.
+    underscores, capitals), and lengths its node resource group name cannot hold; ARM would
+    refuse them only after the network and gateway exist.
     """
-    if not _NAME_PART.match(stack) or len(stack) > 24:
-        raise ConfigError(
-            "namePrefix",
-            f"the stack name '{stack}' cannot be part of Azure resource names; name the stack "
-            "with lower-case letters, digits and '-' (at most 24 characters)",
+    if not _NAME_PART.match(stack):
+        raise StackNameError(
+            f"stack name {_show(stack)} cannot be part of Azure resource names: use lower-case "
+            "letters, digits and '-', starting and ending with a letter or digit (the AKS DNS "
+            f"prefix built from it takes no '.' or '_', {AKS_NAMING})"
         )
-    return f"{cfg.name_prefix}-{stack}"
+    prefix = f"{cfg.name_prefix}-{stack}"
+    longest = max((node_resource_group(prefix, color, cfg.location) for color in COLORS), key=len)
+    excess = len(longest) - NODE_RESOURCE_GROUP_MAX
+    if excess > 0:
+        # The stack name appears twice in it: each character cut saves two.
+        room = len(stack) - (excess + 1) // 2
+        if room < 1:
+            raise ConfigError(
+                "namePrefix",
+                f"{cfg.name_prefix!r} with location {cfg.location!r} leaves no room for a stack "
+                f"name in {longest!r}, the node resource group AKS names (at most "
+                f"{NODE_RESOURCE_GROUP_MAX} characters, {AKS_NAMING}); use a shorter namePrefix",
+            )
+        raise StackNameError(
+            f"stack name {stack!r} is too long: AKS would name a node resource group "
+            f"{longest!r}, {len(longest)} characters, and allows {NODE_RESOURCE_GROUP_MAX} "
+            f"({AKS_NAMING}); use a stack name of at most {room} characters with namePrefix "
+            f"{cfg.name_prefix!r} and location {cfg.location!r}, or a shorter "
+            f"{PROJECT}:namePrefix"
+        )
+    return prefix
 
 
 def load() -> StackConfig:
@@ -692,5 +937,5 @@ def load_prefix(cfg: StackConfig, stack: str) -> str:
     """The resource name prefix for this stack; a bad stack name stops the program."""
     try:
         return resource_prefix(cfg, stack)
-    except ConfigError as err:
+    except (ConfigError, StackNameError) as err:
         raise pulumi.RunError(str(err)) from None

@@ -2,7 +2,8 @@
 
 Both configs run through the real program under Pulumi's mocks; no cloud, no credentials and no
 Pulumi CLI are needed, so it also serves pull requests from forks. Exit status: 0 the change is
-acceptable, 1 a mandatory policy or a transition rule refuses it, 2 a config is invalid.
+acceptable, 1 a mandatory policy or a transition rule refuses it, 2 a stack file, its config or
+the stack name is invalid, 3 the plan itself failed (a bug: the traceback says where).
 """
 
 from __future__ import annotations
@@ -11,18 +12,20 @@ import argparse
 import json
 import os
 import sys
+import traceback
 from pathlib import Path
 
 import config
 import transition
 from plan.diff import diff
-from plan.evaluate import PROGRAM_DIR, ProgramError, evaluate_both
+from plan.evaluate import PROGRAM_DIR, ProgramError, as_config_text, evaluate_both
 from plan.policy_check import check, mandatory
 from plan.render import PlanReport, render
-from plan.stack_file import StackFileError, read_config
+from plan.stack_file import StackFile, StackFileError, read_stack_file
 
 EXIT_REFUSED = 1
 EXIT_INVALID = 2
+EXIT_FAILED = 3
 
 
 def _stack_name(path: Path) -> str:
@@ -32,20 +35,43 @@ def _stack_name(path: Path) -> str:
     return "plan"
 
 
-def _parse(path: Path, raw: dict[str, object]) -> config.StackConfig:
+def _parse(stack_file: StackFile) -> config.StackConfig:
+    """The config the program would see: every value as the text the CLI passes."""
     prefix = f"{config.PROJECT}:"
-    own = {k.removeprefix(prefix): v for k, v in raw.items() if k.startswith(prefix)}
+    own = {
+        key.removeprefix(prefix): as_config_text(value)
+        for key, value in stack_file.config.items()
+        if key.startswith(prefix)
+    }
     try:
         return config.parse(own)
     except config.ConfigError as err:
-        raise ProgramError(f"{path}: {err}") from None
+        raise ProgramError(f"{stack_file.path}: {err}") from None
 
 
-def _prefix(path: Path, cfg: config.StackConfig, stack: str) -> str:
-    try:
-        return config.resource_prefix(cfg, stack)
-    except config.ConfigError as err:
-        raise ProgramError(f"{path}: {err}") from None
+def _prefixes(label: str, stack: str, configs: dict[Path, config.StackConfig]) -> dict[Path, str]:
+    """Each config's resource name prefix; the names built from the stack name are checked
+    before anything is evaluated, and a bad stack name is reported against `label`."""
+    prefixes: dict[Path, str] = {}
+    for path, cfg in configs.items():
+        try:
+            prefixes[path] = config.resource_prefix(cfg, stack)
+        except config.StackNameError as err:
+            raise ProgramError(f"{label}: {err}") from None
+        except config.ConfigError as err:
+            raise ProgramError(f"{path}: {err}") from None
+    return prefixes
+
+
+def _note_foreign_keys(stack_file: StackFile) -> None:
+    if stack_file.foreign_keys:
+        keys = ", ".join(config.printable_key(key) for key in stack_file.foreign_keys)
+        print(
+            f"note: {stack_file.path}: ignored {keys}: this program reads only "
+            f"{config.PROJECT}:<key> (the Pulumi CLI hands other namespaces to their own "
+            "provider or project)",
+            file=sys.stderr,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,17 +91,28 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stack = args.stack or _stack_name(args.head)
 
+    # Without --stack the stack is named after the head file, so that file is what to rename.
+    stack_label = (
+        f"--stack {config.printable_key(stack)}"
+        if args.stack
+        else f"{args.head} (its name gives the stack name; --stack sets another)"
+    )
     try:
-        raw_base, raw_head = read_config(args.base), read_config(args.head)
-        base_cfg, head_cfg = _parse(args.base, raw_base), _parse(args.head, raw_head)
-        base_facts = transition.facts_of(base_cfg, _prefix(args.base, base_cfg, stack))
-        head_facts = transition.facts_of(head_cfg, _prefix(args.head, head_cfg, stack))
+        base_file, head_file = read_stack_file(args.base), read_stack_file(args.head)
+        for stack_file in {f.path: f for f in (base_file, head_file)}.values():
+            _note_foreign_keys(stack_file)
+        base_cfg, head_cfg = _parse(base_file), _parse(head_file)
+        prefixes = _prefixes(stack_label, stack, {args.base: base_cfg, args.head: head_cfg})
+        base_facts = transition.facts_of(base_cfg, prefixes[args.base])
+        head_facts = transition.facts_of(head_cfg, prefixes[args.head])
         # The rules the program applies through its reference to its own stack, applied here to
         # the base as the last deployment. A refused head is still evaluated, as a first
         # deployment would be, so the plan shows what it would have done.
         refusals = [f"refused: {err}" for err in transition.refusals(base_facts, head_facts)]
         previous = None if refusals else {transition.OUTPUT: base_facts.to_output()}
-        base, head = evaluate_both(raw_base, raw_head, stack, head_previous=previous)
+        base, head = evaluate_both(
+            base_file.config, head_file.config, stack, head_previous=previous
+        )
     except (StackFileError, ProgramError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID
@@ -121,5 +158,19 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_REFUSED if refusals or refused_by_policy else 0
 
 
+def run(argv: list[str] | None = None) -> int:
+    """`main`, with a failure of the plan itself kept apart from a refusal (exit 1)."""
+    try:
+        return main(argv)
+    except Exception:
+        traceback.print_exc()
+        print(
+            "error: the offline plan failed (a bug in the plan, not a verdict on the change); "
+            "the traceback above says where",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -203,7 +203,7 @@ def evaluate(
     # A program that failed in an apply leaves that output behind for the runtime to re-raise at
     # exit (pulumi 3.272 output.py `_track`); it must not fail the next evaluation in this process.
     settings.SETTINGS.outputs.clear()
-    pulumi.runtime.set_all_config({k: _as_config_text(v) for k, v in config.items()})
+    pulumi.runtime.set_all_config({k: as_config_text(v) for k, v in config.items()})
     main = program_dir / "__main__.py"
     if str(program_dir) not in sys.path:
         sys.path.insert(0, str(program_dir))
@@ -216,8 +216,8 @@ def evaluate(
     return evaluation
 
 
-def _as_config_text(value: Any) -> str:
-    # The CLI hands every config value to the program as text; objects and lists as JSON.
+def as_config_text(value: Any) -> str:
+    """A config value as the CLI hands it to the program: text; objects and lists as JSON."""
     return value if isinstance(value, str) else json.dumps(value)
 
 
