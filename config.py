@@ -831,14 +831,14 @@ def _first_problem(err: ValidationError) -> ConfigError:
         return ctx["error"]
     value = problem.get("input")
     shown = _show(value)
-    if kind in {"value_error", "assertion_error"}:
-        message = str(ctx.get("error") or problem["msg"]).removeprefix("Value error, ")
-    elif kind == "missing":
+    if kind == "missing":
         message = "is required; add it"
     elif kind == "extra_forbidden":
         message = "unknown key; remove it or fix its spelling"
     elif value is None:
         message = "has no value; give it one, or remove the line to use the default"
+    elif kind in {"value_error", "assertion_error"}:
+        message = str(ctx.get("error") or problem["msg"]).removeprefix("Value error, ")
     elif kind == "string_type":
         message = f'{shown} must be text; quote it in YAML ("1.30" stays 1.30, not 1.3)'
     elif kind in _TYPE_PROBLEMS:

@@ -42,9 +42,26 @@ class StackFile:
 
 # --- YAML the way yaml.v3 reads it into untyped values ------------------------------------------
 
+_MAX_DEPTH = 100
+
 
 class _CliYamlLoader(yaml.SafeLoader):
     """SafeLoader with yaml.v3's implicit types (its resolve.go) instead of YAML 1.1's."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        # yaml.v3 refuses documents nested too deep; PyYAML's recursive composer would exhaust
+        # Python's stack instead.
+        self._depth += 1
+        try:
+            if self._depth > _MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"it nests deeper than {_MAX_DEPTH} levels", None
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         # yaml.v3 refuses a key written twice in one mapping; PyYAML would keep the last.
@@ -171,8 +188,6 @@ def _load_yaml(path: Path) -> Any:
         raise StackFileError(f"{path}: not valid YAML{where}: {problem}") from None
     except yaml.YAMLError as err:
         raise StackFileError(f"{path}: not valid YAML: {' '.join(str(err).split())}") from None
-    except RecursionError:
-        raise StackFileError(f"{path}: not valid YAML: it nests too deep") from None
 
 
 def _check_keys(path: Path, value: Any, where: str, budget: list[int], seen: set[int]) -> None:

@@ -1,4 +1,4 @@
-"""The policy pack starts the way `pulumi preview --policy-pack policies` in the workflows starts it.
+"""The policy pack starts as `pulumi preview --policy-pack policies` in the workflows starts it.
 
 The Python language host runs a local pack as `<virtualenv>/bin/python -u -m pulumi.policy
 <engine> <pack dir>` in the pack's directory, with the virtualenv named in PulumiPolicy.yaml
