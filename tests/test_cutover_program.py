@@ -128,8 +128,8 @@ def test_retiring_the_standby_registers_its_guard_and_keeps_the_verification(
 def test_timeout_below_one_reconcile_period_is_refused_by_name() -> None:
     with pytest.raises(config.ConfigError) as refused:
         config.parse({"active": "blue", "cutover": {"timeoutSeconds": 30}})
-    assert str(refused.value) == (
-        "aks-bluegreen:cutover.timeoutSeconds: 30: input should be greater than or equal to 60"
+    assert (
+        str(refused.value) == "aks-bluegreen:cutover.timeoutSeconds: 30 is below the minimum of 60"
     )
     assert config.parse({"active": "blue"}).cutover.timeout_seconds == 600
 
