@@ -51,7 +51,14 @@ def _steps(workflow: str) -> list[dict[str, Any]]:
 
 
 def _pulumi_step(steps: list[dict[str, Any]]) -> dict[str, Any] | None:
-    found = [step for step in steps if str(step.get("uses", "")).startswith("pulumi/actions@")]
+    """The pulumi/actions step that runs the policy pack (others read outputs)."""
+    found = [
+        step
+        for step in steps
+        if str(step.get("uses", "")).startswith("pulumi/actions@")
+        and "policyPacks" in (step.get("with") or {})
+    ]
+    assert len(found) <= 1, found
     return found[0] if found else None
 
 
