@@ -42,17 +42,22 @@ def _own(raw: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def cached_evaluations(
     request: pytest.FixtureRequest,
-) -> Iterator[Callable[[dict[str, Any], str], Evaluation]]:
+) -> Iterator[Callable[..., Evaluation]]:
     """Evaluations by what the program reads: its own namespace (config._raw_project_config)
     and the stack; other namespaces pass through untouched (test_config proves the program
     loads with them). The sample stack's evaluation is the session's `blue`."""
-    sample = json.dumps([_own(sample_config("blue")), STACK], sort_keys=True)
+    sample = json.dumps([_own(sample_config("blue")), STACK, None], sort_keys=True)
     cache: dict[str, Evaluation] = {}
 
-    def run(raw: dict[str, Any], stack: str) -> Evaluation:
-        key = json.dumps([_own(raw), stack], sort_keys=True)
+    def run(raw: dict[str, Any], stack: str, previous: dict[str, Any] | None = None) -> Evaluation:
+        # The facts of the last deployment are an input too (transition.py).
+        key = json.dumps([_own(raw), stack, previous], sort_keys=True, default=str)
         if key not in cache:
-            cache[key] = request.getfixturevalue("blue") if key == sample else evaluate(raw, stack)
+            cache[key] = (
+                request.getfixturevalue("blue")
+                if key == sample
+                else evaluate(raw, stack, previous_outputs=previous)
+            )
         return cache[key]
 
     yield run
@@ -61,15 +66,15 @@ def cached_evaluations(
 @pytest.fixture
 def plan(
     monkeypatch: pytest.MonkeyPatch,
-    cached_evaluations: Callable[[dict[str, Any], str], Evaluation],
+    cached_evaluations: Callable[..., Evaluation],
 ) -> Callable[..., subprocess.CompletedProcess[str]]:
     """The plan's own entry point in this process; each distinct config is evaluated once."""
     monkeypatch.setattr(
         plan_main,
         "evaluate_both",
-        lambda base, head, stack: (
+        lambda base, head, stack, head_previous=None: (
             cached_evaluations(base, stack),
-            cached_evaluations(head, stack),
+            cached_evaluations(head, stack, head_previous),
         ),
     )
 
