@@ -112,12 +112,12 @@ BAD_CONFIGS: dict[str, tuple[dict[str, Any], str, str]] = {
     "gateway sku AGIC cannot drive": (
         {"gateway": {"sku": "Standard_Medium"}},
         "gateway.sku",
-        "input should be 'Standard_v2' or 'WAF_v2'",
+        "is not offered; use Standard_v2 or WAF_v2",
     ),
     "gateway zone that does not exist": (
         {"gateway": {"zones": ["1", "4"]}},
         "gateway.zones[1]",
-        "input should be '1', '2' or '3'",
+        "is not allowed; use '1', '2' or '3'",
     ),
     "gateway zone listed twice": (
         {"gateway": {"zones": [1, 1]}},
@@ -127,7 +127,7 @@ BAD_CONFIGS: dict[str, tuple[dict[str, Any], str, str]] = {
     "tls policy that allows old protocols": (
         {"gateway": {"tlsPolicy": "AppGwSslPolicy20170401"}},
         "gateway.tlsPolicy",
-        "input should be 'AppGwSslPolicy20220101S' or 'AppGwSslPolicy20220101'",
+        "is not allowed; use 'AppGwSslPolicy20220101S' or 'AppGwSslPolicy20220101'",
     ),
     "firewall mode without a firewall": (
         {"gateway": {"wafMode": "Detection"}},
@@ -137,7 +137,7 @@ BAD_CONFIGS: dict[str, tuple[dict[str, Any], str, str]] = {
     "firewall mode misspelt": (
         {"gateway": {"sku": "WAF_v2", "wafMode": "prevention"}},
         "gateway.wafMode",
-        "input should be 'Detection' or 'Prevention'",
+        "is not allowed; use 'Detection' or 'Prevention'",
     ),
     "image digest too short": (
         {"workloads": [{"name": "app", "image": "nginx:1.27@sha256:abc"}]},

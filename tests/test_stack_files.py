@@ -164,8 +164,8 @@ MALFORMED: dict[str, tuple[str | bytes, str]] = {
         "1.3 must be text; quote it",
     ),
     "a gateway sku that is not offered": (
-        _VALID + "  aks-bluegreen:gateway:\n    sku: WAF_v2\n",
-        "aks-bluegreen:gateway.sku: 'WAF_v2' is not offered; use Standard_v2",
+        _VALID + "  aks-bluegreen:gateway:\n    sku: Standard\n",
+        "aks-bluegreen:gateway.sku: 'Standard' is not offered; use Standard_v2 or WAF_v2",
     ),
     "an unknown key with odd characters": (
         'config:\n  "aks-bluegreen:a\\nb": 1\n',
