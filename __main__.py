@@ -99,6 +99,8 @@ def declare() -> None:
                 workloads=cfg.workloads,
                 smoke=cfg.smoke,
                 active=color == cfg.active,
+                access=cfg.access,
+                agic_namespace=cfg.agic.namespace,
                 unreachable=color == cfg.unreachable,
                 log_analytics_workspace_id=monitoring.workspace_id,
             ),

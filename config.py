@@ -49,6 +49,8 @@ AKS_SYSTEM_POOLS = "learn.microsoft.com/azure/aks/use-system-pools"
 AKS_MAX_PODS = "learn.microsoft.com/azure/aks/concepts-network-ip-address-planning"
 AKS_QUOTAS = "learn.microsoft.com/azure/aks/quotas-skus-regions"
 AKS_NAMING = "aka.ms/aks-naming-rules"
+AKS_MAINTENANCE = "learn.microsoft.com/azure/aks/planned-maintenance"
+AKS_SURGE = "learn.microsoft.com/azure/aks/upgrade-aks-node-pools-rolling"
 APPGW_SCALING = (
     "learn.microsoft.com/azure/application-gateway/application-gateway-autoscaling-zone-redundant"
 )
@@ -161,6 +163,121 @@ class NetworkConfig(_Model):
     dns_service_ip: Address = IPv4Address("10.0.0.10")
 
 
+Weekday = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+_WEEKDAYS: tuple[str, ...] = get_args(Weekday)
+_MINUTES_PER_WEEK = 7 * 24 * 60
+
+
+def _quoted_clock(value: Any) -> Any:
+    # YAML 1.1 (PyYAML, which the offline plan reads stack files with) turns an unquoted 22:00
+    # into the sexagesimal number 1320; the Pulumi CLI's YAML 1.2 keeps it text. Quoting keeps
+    # both readers on the same value.
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError('must be quoted in YAML, e.g. "22:00" (unquoted, it reads as a number)')
+    return value
+
+
+class MaintenanceWindow(_Model):
+    """A weekly window in which AKS may upgrade this cluster; AKS reads `day` and `startTime` in
+    the window's `utcOffset` (AKS planned-maintenance.md, maintenance window properties)."""
+
+    day: Weekday
+    start_time: Annotated[str, BeforeValidator(_quoted_clock)] = Field(
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$"
+    )
+    # AKS asks for at least four hours when auto-upgrade uses the window (planned-maintenance.md);
+    # the API caps a window at 24 hours.
+    duration_hours: Annotated[int, _within(4, 24, f"AKS: {AKS_MAINTENANCE}")] = 4
+    utc_offset: Annotated[str, BeforeValidator(_quoted_clock)] = Field(
+        default="+00:00", pattern=r"^[+-](0\d|1[0-4]):[0-5]\d$"
+    )
+
+    def utc_span(self) -> tuple[int, int]:
+        """(start, length) in minutes of the UTC week, Monday 00:00 UTC being minute 0."""
+        hours, minutes = (int(part) for part in self.start_time.split(":"))
+        offset_hours, offset_minutes = (int(part) for part in self.utc_offset[1:].split(":"))
+        offset = (offset_hours * 60 + offset_minutes) * (-1 if self.utc_offset[0] == "-" else 1)
+        local = _WEEKDAYS.index(self.day) * 24 * 60 + hours * 60 + minutes
+        return (local - offset) % _MINUTES_PER_WEEK, self.duration_hours * 60
+
+    def overlaps(self, other: MaintenanceWindow) -> bool:
+        """Whether the two weekly windows share a minute, wrapping from Sunday into Monday."""
+        start, length = self.utc_span()
+        other_start, other_length = other.utc_span()
+        return (other_start - start) % _MINUTES_PER_WEEK < length or (
+            start - other_start
+        ) % _MINUTES_PER_WEEK < other_length
+
+    def describe(self) -> str:
+        return f"{self.day} {self.start_time} UTC{self.utc_offset} for {self.duration_hours} h"
+
+
+class MaintenanceConfig(_Model):
+    # Kubernetes patch upgrades (AKS's aksManagedAutoUpgradeSchedule for the `patch` channel).
+    patch: MaintenanceWindow
+    # Node image upgrades (aksManagedNodeOSUpgradeSchedule for the `NodeImage` channel).
+    node_image: MaintenanceWindow
+
+
+# Non-overlapping defaults: each cluster rolls its nodes on its own nights, so an upgrade never
+# takes both colors at once and the standby can always take traffic from the active one.
+_DEFAULT_MAINTENANCE: dict[str, dict[str, dict[str, Any]]] = {
+    "blue": {
+        "patch": {"day": "Monday", "startTime": "02:00"},
+        "nodeImage": {"day": "Tuesday", "startTime": "02:00"},
+    },
+    "green": {
+        "patch": {"day": "Wednesday", "startTime": "02:00"},
+        "nodeImage": {"day": "Thursday", "startTime": "02:00"},
+    },
+}
+
+
+def _with_default_maintenance(color: str, cluster: Any) -> Any:
+    """The cluster's raw config with its color's default windows where it names none."""
+    if not isinstance(cluster, dict):
+        return cluster
+    given = cluster.get("maintenance", {})
+    if not isinstance(given, dict):
+        return cluster
+    merged = dict(_DEFAULT_MAINTENANCE[color])
+    merged.update(given)
+    return {**cluster, "maintenance": merged}
+
+
+AVAILABILITY_ZONES: tuple[str, ...] = ("1", "2", "3")
+
+
+def _zones(value: Any) -> Any:
+    # `availabilityZones: [1, 2, 3]` is the natural YAML; ARM takes the zone names as text (as
+    # for the gateway's zones).
+    if isinstance(value, list | tuple):
+        return [
+            str(zone) if isinstance(zone, int) and not isinstance(zone, bool) else zone
+            for zone in value
+        ]
+    return value
+
+
+# Temp (local) disk in GiB of sizes whose ephemeral OS support is documented; 0: no temp disk.
+# Ddsv5: learn.microsoft.com/azure/virtual-machines/sizes/general-purpose/ddsv5-series;
+# Dsv5: .../dsv5-series ("No local storage", "Ephemeral OS Disk: Not Supported").
+TEMP_DISK_GIB: dict[str, int] = {
+    "Standard_D2ds_v5": 75,
+    "Standard_D4ds_v5": 150,
+    "Standard_D8ds_v5": 300,
+    "Standard_D16ds_v5": 600,
+    "Standard_D32ds_v5": 1200,
+    "Standard_D48ds_v5": 1800,
+    "Standard_D64ds_v5": 2400,
+    "Standard_D96ds_v5": 3600,
+    **{f"Standard_D{cpus}s_v5": 0 for cpus in (2, 4, 8, 16, 32, 48, 64, 96)},
+}
+# AKS sizes an ephemeral OS disk to the temp disk when that holds at least 128 GiB, and refuses
+# an explicit Ephemeral request that does not fit (AKS concepts-storage.md, "Ephemeral OS disks").
+EPHEMERAL_MIN_GIB = 128
+
+
 class ClusterConfig(_Model):
     enabled: bool = True
     kubernetes_version: str
@@ -174,10 +291,23 @@ class ClusterConfig(_Model):
     # at least two nodes"; the API allows at most 1000 per pool (ManagedClusterAgentPoolProfile
     # `count`, and the node pool limit in quotas-skus-regions).
     node_count: Annotated[int, _within(2, 1000, f"AKS system node pools: {AKS_SYSTEM_POOLS}")] = 3
-    vm_size: Annotated[str, AfterValidator(_system_pool_vm_size)] = "Standard_D4s_v5"
+    # A size with a temp disk large enough for an ephemeral OS disk (Standard_D4ds_v5: 150 GiB).
+    vm_size: Annotated[str, AfterValidator(_system_pool_vm_size)] = "Standard_D4ds_v5"
+    # Ephemeral OS disks live on the host: faster reimage and scale, no replicated OS disk.
+    os_disk_type: Literal["Ephemeral", "Managed"] = "Ephemeral"
+    # Spread over three zones; fixed when the node pool is created. [] in a region without zones.
+    availability_zones: Annotated[tuple[str, ...], BeforeValidator(_zones)] = AVAILABILITY_ZONES
     # Azure CNI reserves max_pods + 1 VNet addresses per node up front. AKS enforces 10-250
-    # per node, and at least 30 pods per system pool (checked with node_count below).
-    max_pods: Annotated[int, _within(10, 250, f"AKS maximum pods per node: {AKS_MAX_PODS}")] = 30
+    # per node, and at least 30 pods per system pool (checked with node_count below). 110 is the
+    # per-node pod count Kubernetes is designed for (kubernetes.io "Considerations for large
+    # clusters").
+    max_pods: Annotated[int, _within(10, 250, f"AKS maximum pods per node: {AKS_MAX_PODS}")] = 110
+    # Nodes added during an upgrade. Set explicitly: AKS documents 1 (upgrade-aks-node-pools-
+    # rolling.md) while the 2025-09-01 API spec says 10%; the address check must know which.
+    max_surge: Annotated[int, _within(1, 100, f"this program's limit; AKS: {AKS_SURGE}")] = 1
+    # Cilium on plain Azure CNI (node subnet); `none` keeps a cluster built without an engine.
+    network_policy: Literal["cilium", "none"] = "cilium"
+    maintenance: MaintenanceConfig
 
     @field_validator("kubernetes_version")
     @classmethod
@@ -189,16 +319,84 @@ class ClusterConfig(_Model):
             )
         return value
 
+    @field_validator("availability_zones")
+    @classmethod
+    def _zones_distinct(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for zone in value:
+            if zone not in AVAILABILITY_ZONES:
+                raise ValueError(
+                    f"{zone!r} is not an availability zone; Azure numbers a region's zones 1, 2 "
+                    "and 3 (use [] in a region without zones)"
+                )
+        if len(set(value)) != len(value):
+            raise ValueError(f"{list(value)} names a zone twice; list each zone once")
+        return value
+
     def addresses_needed(self) -> int:
-        # One surge node during upgrades; Azure keeps 5 addresses of every subnet.
-        return (self.node_count + 1) * (self.max_pods + 1) + 5
+        # Nodes and surge nodes each take one address plus max_pods for their pods (AKS
+        # concepts-network-ip-address-planning.md); Azure keeps 5 addresses of every subnet.
+        return (self.node_count + self.max_surge) * (self.max_pods + 1) + 5
+
+    def os_disk_note(self) -> str | None:
+        """What to check when the size's temp disk is not in the table; None when it is known."""
+        if self.os_disk_type != "Ephemeral" or self.vm_size in TEMP_DISK_GIB:
+            return None
+        return (
+            f"{self.vm_size} is not among the sizes this program knows the temp disk of; AKS "
+            f"refuses an ephemeral OS disk unless the size supports ephemeral OS disks and its "
+            f"temp disk holds at least {EPHEMERAL_MIN_GIB} GiB: check 'Temp Disk Size' on the "
+            "size's page at learn.microsoft.com/azure/virtual-machines/sizes, or set "
+            "osDiskType: Managed"
+        )
 
 
 def _default_clusters() -> dict[str, ClusterConfig]:
     return {
-        "blue": ClusterConfig(kubernetes_version="1.33", subnet_cidr=IPv4Network("10.240.0.0/16")),
-        "green": ClusterConfig(kubernetes_version="1.34", subnet_cidr=IPv4Network("10.241.0.0/16")),
+        color: ClusterConfig.model_validate(
+            _with_default_maintenance(color, {"kubernetesVersion": version, "subnetCidr": subnet})
+        )
+        for color, version, subnet in (
+            ("blue", "1.33", "10.240.0.0/16"),
+            ("green", "1.34", "10.241.0.0/16"),
+        )
     }
+
+
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_FIND_OBJECT_ID = (
+    "find it with `az ad signed-in-user show --query id -o tsv` (yourself), "
+    "`az ad sp show --id <appId> --query id -o tsv` (a service principal) or "
+    "`az ad group show --group <name> --query id -o tsv` (a group)"
+)
+
+
+def _object_id(value: Any) -> Any:
+    if not isinstance(value, str) or not _GUID.match(value):
+        raise ValueError(f"{value!r} is not an Entra object ID (a GUID); {_FIND_OBJECT_ID}")
+    if value.strip("0-") == "":
+        raise ValueError(f"{value!r} is the nil GUID, not a principal; {_FIND_OBJECT_ID}")
+    # Role assignment names derive from it: one spelling, whatever case the config uses.
+    return value.lower()
+
+
+ObjectId = Annotated[str, BeforeValidator(_object_id)]
+
+
+class Principal(_Model):
+    object_id: ObjectId
+    # ARM checks the type against Entra ID and refuses a mismatch (UnmatchedPrincipalType).
+    type: Literal["ServicePrincipal", "User", "Group"] = "ServicePrincipal"
+
+
+class AccessConfig(_Model):
+    """Who may use the clusters' Kubernetes API; local accounts are disabled, so no one else."""
+
+    # Runs `pulumi up`: Azure Kubernetes Service RBAC Cluster Admin on each cluster.
+    deployer: Principal
+    # Runs pull-request previews: read-only (README "Who may use the clusters").
+    preview: Principal | None = None
+    # Entra groups AKS binds to cluster-admin through Kubernetes RBAC: break-glass for operators.
+    admin_group_object_ids: tuple[ObjectId, ...] = ()
 
 
 GATEWAY_SKUS: tuple[str, ...] = ("Standard_v2", "WAF_v2")
@@ -207,7 +405,6 @@ GATEWAY_SKUS: tuple[str, ...] = ("Standard_v2", "WAF_v2")
 # Gateway stopped accepting in August 2025 (learn.microsoft.com, application-gateway-ssl-policy-
 # overview).
 TLS_POLICIES: tuple[str, ...] = ("AppGwSslPolicy20220101S", "AppGwSslPolicy20220101")
-AVAILABILITY_ZONES: tuple[str, ...] = ("1", "2", "3")
 
 
 class GatewayConfig(_Model):
@@ -453,6 +650,7 @@ class StackConfig(_Model):
     cutover: CutoverConfig = CutoverConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
     break_glass: BreakGlassConfig | None = None
+    access: AccessConfig
 
     @field_validator("active", mode="before")
     @classmethod
@@ -496,13 +694,17 @@ class StackConfig(_Model):
                     f"cluster {missing[0]!r} is missing; declare both blue and green "
                     "(retire one with enabled: false)"
                 )
+            return {color: _with_default_maintenance(color, value[color]) for color in COLORS}
         return value
 
     @model_validator(mode="after")
     def _coherent(self) -> StackConfig:
         _check_active_enabled(self)
         _check_system_pools(self)
+        _check_os_disks(self)
         _check_addresses(self)
+        _check_maintenance_apart(self)
+        _check_access(self)
         _check_workloads_unique(self)
         _check_workload_timing(self)
         _check_clusters_run_sleep_action(self)
@@ -623,8 +825,9 @@ def _check_addresses(cfg: StackConfig) -> None:
             raise ConfigError(
                 f"clusters.{color}.subnetCidr",
                 f"{cluster.subnet_cidr} has {usable} addresses but Azure CNI needs "
-                f"{cluster.addresses_needed()} for {cluster.node_count} nodes (+1 upgrade surge) "
-                f"x {cluster.max_pods + 1}; use a larger range or fewer maxPods",
+                f"{cluster.addresses_needed()} for {cluster.node_count} nodes "
+                f"(+{cluster.max_surge} upgrade surge) x {cluster.max_pods + 1}; use a larger "
+                "range or fewer maxPods",
             )
     _check_service_range("network", net.service_cidr, net.dns_service_ip, net.vnet_cidr)
     for color in COLORS:
@@ -678,6 +881,64 @@ def _check_break_glass(cfg: StackConfig) -> None:
             f"{color} is retired (enabled: false), so nothing of it is left to drop from the "
             f"state; retire it only after the break-glass run has landed, and remove breakGlass "
             f"then",
+        )
+
+
+def _check_os_disks(cfg: StackConfig) -> None:
+    for color in COLORS:
+        cluster = cfg.clusters[color]
+        temp_gib = TEMP_DISK_GIB.get(cluster.vm_size)
+        if cluster.os_disk_type == "Ephemeral" and temp_gib is not None:
+            if temp_gib == 0:
+                raise ConfigError(
+                    f"clusters.{color}.vmSize",
+                    f"{cluster.vm_size} has no temp disk, so it cannot hold an ephemeral OS "
+                    f"disk; use a size with one (e.g. {cluster.vm_size.replace('s_v5', 'ds_v5')})"
+                    " or set osDiskType: Managed",
+                )
+            if temp_gib < EPHEMERAL_MIN_GIB:
+                raise ConfigError(
+                    f"clusters.{color}.vmSize",
+                    f"{cluster.vm_size}'s temp disk ({temp_gib} GiB) is smaller than the "
+                    f"{EPHEMERAL_MIN_GIB} GiB AKS gives an ephemeral OS disk; use a larger size "
+                    "(e.g. Standard_D4ds_v5) or set osDiskType: Managed",
+                )
+
+
+def _check_maintenance_apart(cfg: StackConfig) -> None:
+    """No minute of any blue window may fall in a green window: while AKS rolls one cluster's
+    nodes, the other must be untouched and ready to serve."""
+    if not all(cfg.clusters[color].enabled for color in COLORS):
+        return
+    blue, green = (cfg.clusters[color].maintenance for color in COLORS)
+    for green_kind in ("patch", "node_image"):
+        for blue_kind in ("patch", "node_image"):
+            green_window: MaintenanceWindow = getattr(green, green_kind)
+            blue_window: MaintenanceWindow = getattr(blue, blue_kind)
+            if green_window.overlaps(blue_window):
+                raise ConfigError(
+                    f"clusters.green.maintenance.{to_camel(green_kind)}",
+                    f"{green_window.describe()} overlaps {PROJECT}:clusters.blue.maintenance."
+                    f"{to_camel(blue_kind)} ({blue_window.describe()}); AKS could upgrade both "
+                    "clusters at once: move one window to another day or time",
+                )
+
+
+def _check_access(cfg: StackConfig) -> None:
+    access = cfg.access
+    if access.preview is None:
+        return
+    if access.preview.object_id == access.deployer.object_id:
+        raise ConfigError(
+            "access.preview.objectId",
+            "is the deployer's; a preview runs the code of a pull request under review, so it "
+            "must not hold the deployer's cluster admin: give previews their own principal",
+        )
+    if access.preview.object_id in access.admin_group_object_ids:
+        raise ConfigError(
+            "access.preview.objectId",
+            "is also in adminGroupObjectIds, which AKS binds to cluster-admin; give previews a "
+            "principal outside the admin groups",
         )
 
 
@@ -768,6 +1029,7 @@ _STRUCTURED = {
     "cutover",
     "monitoring",
     "breakGlass",
+    "access",
 }
 CONFIG_KEYS: tuple[str, ...] = tuple(to_camel(k) for k in StackConfig.model_fields)
 _KNOWN = set(StackConfig.model_fields) | set(CONFIG_KEYS)
@@ -822,6 +1084,15 @@ _TYPE_PROBLEMS = {
 }
 
 
+# Required keys whose absence deserves more than "add it".
+_MISSING = {
+    "access": "is required; add access.deployer.objectId, the Entra principal that runs "
+    f"`pulumi up` (it becomes cluster admin; local accounts are disabled); {_FIND_OBJECT_ID}",
+    "access.deployer": "is required; add deployer.objectId, the Entra principal that runs "
+    f"`pulumi up`; {_FIND_OBJECT_ID}",
+}
+
+
 def _first_problem(err: ValidationError) -> ConfigError:
     problem = err.errors()[0]
     kind = problem["type"]
@@ -832,7 +1103,7 @@ def _first_problem(err: ValidationError) -> ConfigError:
     value = problem.get("input")
     shown = _show(value)
     if kind == "missing":
-        message = "is required; add it"
+        message = _MISSING.get(key, "is required; add it")
     elif kind == "extra_forbidden":
         message = "unknown key; remove it or fix its spelling"
     elif value is None:

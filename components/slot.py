@@ -10,7 +10,14 @@ import pulumi
 from components.cluster import Cluster, ClusterArgs
 from components.smoke_gate import SmokeGate, SmokeGateArgs
 from components.workload import Workload, WorkloadArgs
-from config import ClusterConfig, Color, NetworkConfig, SmokeConfig, WorkloadConfig
+from config import (
+    AccessConfig,
+    ClusterConfig,
+    Color,
+    NetworkConfig,
+    SmokeConfig,
+    WorkloadConfig,
+)
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,9 @@ class SlotArgs:
     smoke: SmokeConfig
     # The slot AGIC serves from: its cluster is protected and its gates vouch for ingress.
     active: bool
+    access: AccessConfig
+    # AGIC's namespace, where Helm keeps the release's records.
+    agic_namespace: str
     log_analytics_workspace_id: pulumi.Input[str] | None = None
     # Declared unreachable by the break-glass: only its Azure resources are declared, and its
     # Kubernetes objects leave the state without a call to it (components/cluster.py).
@@ -52,6 +62,8 @@ class Slot(pulumi.ComponentResource):
                 config=args.cluster,
                 network=args.network,
                 active=args.active,
+                access=args.access,
+                helm_namespace=args.agic_namespace,
                 log_analytics_workspace_id=args.log_analytics_workspace_id,
                 unreachable=args.unreachable,
             ),

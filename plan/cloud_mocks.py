@@ -111,6 +111,16 @@ def _arm_id(typ: str, inputs: dict[str, Any], name: str) -> str:
     if typ in _EXTENSIONS:
         path, name_key = _EXTENSIONS[typ]
         return f"{inputs['resourceUri']}/providers/{path}/{inputs.get(name_key, name)}"
+    if typ == "azure-native:authorization:RoleDefinition":
+        return (
+            f"{inputs['scope']}/providers/Microsoft.Authorization/roleDefinitions/"
+            f"{inputs.get('roleDefinitionId', name)}"
+        )
+    if typ == "azure-native:containerservice:MaintenanceConfiguration":
+        return (
+            f"{group}/providers/Microsoft.ContainerService/managedClusters/"
+            f"{inputs['resourceName']}/maintenanceConfigurations/{inputs['configName']}"
+        )
     path, name_key = _ARM.get(typ, ("Mock/unknown", "name"))
     resource_name = inputs.get(name_key, name)
     if not path:
@@ -118,15 +128,41 @@ def _arm_id(typ: str, inputs: dict[str, Any], name: str) -> str:
     return f"{group}/providers/{path}/{resource_name}"
 
 
-def kubeconfig_for(cluster: str) -> str:
-    server = f"https://{cluster}.hcp.azmk8s.io:443"
-    return (
+def cluster_ca(cluster: str) -> str:
+    """A stand-in for the cluster CA's base64 PEM: stable per cluster, never a real key."""
+    pem = f"-----BEGIN CERTIFICATE-----\n{stable_uuid('ca', cluster)}\n-----END CERTIFICATE-----\n"
+    return base64.b64encode(pem.encode()).decode()
+
+
+def kubeconfig_for(cluster: str, fqdn: str, entra_id: bool) -> str:
+    """listClusterUserCredential's kubeconfig as ARM shapes it (format=exec).
+
+    With Entra ID the user is kubelogin in device-code mode with AKS's public client, the
+    tenant and the server app; with local accounts it is the cluster's static user token.
+    """
+    cluster_part = (
         "apiVersion: v1\nkind: Config\n"
-        f"clusters:\n- name: {cluster}\n  cluster:\n    server: {server}\n"
+        f"clusters:\n- name: {cluster}\n  cluster:\n"
+        f"    certificate-authority-data: {cluster_ca(cluster)}\n"
+        f"    server: https://{fqdn}:443\n"
         f"contexts:\n- name: {cluster}\n  context:\n"
-        f"    cluster: {cluster}\n    user: {cluster}-user\n"
+        f"    cluster: {cluster}\n    user: clusterUser_{cluster}\n"
         f"current-context: {cluster}\n"
-        f"users:\n- name: {cluster}-user\n  user:\n    token: offline-plan-placeholder\n"
+    )
+    if not entra_id:
+        token = stable_uuid("local-account-token", cluster).replace("-", "")
+        return (
+            cluster_part + f"users:\n- name: clusterUser_{cluster}\n  user:\n    token: {token}\n"
+        )
+    return cluster_part + (
+        f"users:\n- name: clusterUser_{cluster}\n  user:\n    exec:\n"
+        "      apiVersion: client.authentication.k8s.io/v1beta1\n"
+        "      args:\n      - get-token\n      - --environment\n      - AzurePublicCloud\n"
+        "      - --server-id\n      - 6dae42f8-4368-4678-94ff-3960e28e3630\n"
+        "      - --client-id\n      - 80faf920-1908-4b52-b5ef-a8e7bedfc67a\n"
+        f"      - --tenant-id\n      - {TENANT_ID}\n      - --login\n      - devicecode\n"
+        "      command: kubelogin\n      env: null\n"
+        "      provideClusterInfo: false\n"
     )
 
 
@@ -142,6 +178,11 @@ class CloudMocks(pulumi.runtime.Mocks):
 
     def __init__(self, previous_outputs: dict[str, Any] | None = None) -> None:
         self.previous_outputs = dict(previous_outputs or {})
+
+    def __init__(self) -> None:
+        # Clusters registered so far, by name: what listClusterUserCredential answers depends on
+        # how the cluster was configured, as it does in ARM.
+        self._clusters: dict[str, dict[str, Any]] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         inputs = dict(args.inputs)
@@ -192,12 +233,15 @@ class CloudMocks(pulumi.runtime.Mocks):
                 },
             }
             state["fqdn"] = f"{inputs.get('dnsPrefix')}-dns.hcp.{inputs.get('location')}.azmk8s.io"
+            self._clusters[state["name"]] = state
         return arm_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
         if args.token == "azure-native:containerservice:listManagedClusterUserCredentials":
             cluster = str(args.args.get("resourceName"))
-            kubeconfig = kubeconfig_for(cluster)
+            state = self._clusters[cluster]
+            entra_id = bool((state.get("aadProfile") or {}).get("managed"))
+            kubeconfig = kubeconfig_for(cluster, state["fqdn"], entra_id)
             encoded = base64.b64encode(kubeconfig.encode()).decode()
             return {"kubeconfigs": [{"name": "clusterUser", "value": encoded}]}
         raise NotImplementedError(f"the offline plan has no answer for invoke {args.token}")

@@ -45,6 +45,12 @@ _AZURE_PATH_PARAMETERS: dict[str, tuple[str, ...]] = {
     ),
     "azure-native:containerservice:ManagedCluster": ("resourceGroupName", "resourceName"),
     "azure-native:authorization:RoleAssignment": ("scope", "roleAssignmentName"),
+    "azure-native:authorization:RoleDefinition": ("scope", "roleDefinitionId"),
+    "azure-native:containerservice:MaintenanceConfiguration": (
+        "resourceGroupName",
+        "resourceName",
+        "configName",
+    ),
 }
 _AZURE_FORCE_NEW: dict[str, tuple[str, ...]] = {
     # forceNewMap Resources.ResourceGroup
@@ -80,6 +86,9 @@ _AZURE_FORCE_NEW: dict[str, tuple[str, ...]] = {
     ),
     # forceNewMap Authorization.RoleAssignment
     "azure-native:authorization:RoleAssignment": ("principalId", "scope"),
+    # No forceNewMap entry for either: only their path parameters replace them.
+    "azure-native:authorization:RoleDefinition": (),
+    "azure-native:containerservice:MaintenanceConfiguration": (),
 }
 # pulumi-kubernetes: metadata.name and metadata.namespace of every kind, plus per-kind fields
 # (provider/pkg/provider/diff.go forceNew: batch/v1 Job); a Helm release by its name and

@@ -15,6 +15,9 @@ from pulumi_policy import (
 
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 CONTRIBUTOR_ROLE_ID = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+# Azure Kubernetes Service RBAC Cluster Admin: every Kubernetes action on whatever it is scoped to
+# (learn.microsoft.com/azure/role-based-access-control/built-in-roles/containers).
+AKS_CLUSTER_ADMIN_ROLE_ID = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 # ARM treats resource IDs case-insensitively, so the patterns do too.
 _SUBSCRIPTION_SCOPE = re.compile(r"^/subscriptions/[^/]+/?$", re.IGNORECASE)
 _MANAGEMENT_GROUP_SCOPE = re.compile(
@@ -23,6 +26,13 @@ _MANAGEMENT_GROUP_SCOPE = re.compile(
 _GATEWAY_SCOPE = re.compile(
     r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/"
     r"applicationGateways/[^/]+/?$",
+    re.IGNORECASE,
+)
+
+
+_CLUSTER_SCOPE = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ContainerService/"
+    r"managedClusters/[^/]+/?$",
     re.IGNORECASE,
 )
 
@@ -76,6 +86,24 @@ def validate_contributor_on_gateway(
         )
 
 
+def validate_cluster_admin_on_a_cluster(
+    args: ResourceValidationArgs, report_violation: ReportViolation
+) -> None:
+    if args.resource_type != ROLE_ASSIGNMENT:
+        return
+    if role_id(args.props.get("roleDefinitionId")) != AKS_CLUSTER_ADMIN_ROLE_ID:
+        return
+    scope = str(args.props.get("scope") or "")
+    if not _CLUSTER_SCOPE.match(scope):
+        report_violation(
+            f"AKS RBAC Cluster Admin assignment {args.name!r} is scoped to {scope!r}; at a "
+            "resource group or above it would make its holder admin of every cluster there, "
+            "those of other stacks included: scope it to .../providers/Microsoft."
+            "ContainerService/managedClusters/<name>",
+            None,
+        )
+
+
 no_broad_scope = ResourceValidationPolicy(
     name="role-assignment-not-subscription-wide",
     description="No role assignment at subscription, management-group or root scope.",
@@ -92,4 +120,16 @@ contributor_on_gateway = ResourceValidationPolicy(
     severity=Severity.HIGH,
 )
 
-POLICIES: list[ResourceValidationPolicy] = [no_broad_scope, contributor_on_gateway]
+cluster_admin_on_a_cluster = ResourceValidationPolicy(
+    name="aks-cluster-admin-only-on-a-cluster",
+    description="AKS RBAC Cluster Admin is granted on one cluster, never on a group of them.",
+    validate=validate_cluster_admin_on_a_cluster,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+)
+
+POLICIES: list[ResourceValidationPolicy] = [
+    no_broad_scope,
+    contributor_on_gateway,
+    cluster_admin_on_a_cluster,
+]

@@ -1,4 +1,5 @@
-"""AKS clusters: networking AGIC can reach, workload identity, a supported Kubernetes version."""
+"""AKS clusters: networking AGIC can reach, workload identity, Entra ID sign-in only, a supported
+Kubernetes version."""
 
 from __future__ import annotations
 
@@ -83,6 +84,29 @@ def validate_workload_identity(
         )
 
 
+def validate_entra_id_only(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != MANAGED_CLUSTER:
+        return
+    aad = _mapping(args.props.get("aadProfile"))
+    off = [
+        key
+        for key, value in (
+            ("aadProfile.managed", aad.get("managed")),
+            ("aadProfile.enableAzureRBAC", aad.get("enableAzureRBAC")),
+            ("disableLocalAccounts", args.props.get("disableLocalAccounts")),
+        )
+        if value is not True
+    ]
+    if off:
+        report_violation(
+            f"{', '.join(off)} {'is' if len(off) == 1 else 'are'} not true: the cluster would "
+            "keep local accounts, whose static credentials act as cluster admin for anyone who "
+            "reads them; set aad_profile=ManagedClusterAADProfileArgs(managed=True, "
+            "enable_azure_rbac=True) and disable_local_accounts=True",
+            None,
+        )
+
+
 def parse_version(text: Any) -> tuple[int, ...] | None:
     match = _VERSION.match(text) if isinstance(text, str) else None
     if match is None:
@@ -155,6 +179,15 @@ workload_identity = ResourceValidationPolicy(
     severity=Severity.HIGH,
 )
 
+entra_id_only = ResourceValidationPolicy(
+    name="aks-entra-id-only",
+    description="AKS clusters sign callers in with Entra ID, authorize with Azure RBAC, and have "
+    "no local accounts.",
+    validate=validate_entra_id_only,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.CRITICAL,
+)
+
 minimum_kubernetes_version = ResourceValidationPolicy(
     name="aks-minimum-version",
     description="AKS clusters and their node pools run at least the configured Kubernetes version.",
@@ -176,5 +209,6 @@ minimum_kubernetes_version = ResourceValidationPolicy(
 POLICIES: list[ResourceValidationPolicy] = [
     azure_cni,
     workload_identity,
+    entra_id_only,
     minimum_kubernetes_version,
 ]

@@ -19,6 +19,14 @@ import config
 from conftest import ROOT, sample_config, with_overrides
 from plan.evaluate import Evaluation, ProgramError, evaluate
 
+# The one required key besides `active`; any valid principal will do for these tests.
+ACCESS = {"deployer": {"objectId": "00000000-0000-0000-0000-00000000d3b1"}}
+
+
+def _parse(**values: Any) -> config.StackConfig:
+    return config.parse({"access": ACCESS, **values})
+
+
 # (overrides on the blue sample, key named in the message, words of the fix)
 BAD_CONFIGS: dict[str, tuple[dict[str, Any], str, str]] = {
     "active is not a color": ({"active": "purple"}, "active", "set it to blue or green"),
@@ -148,6 +156,29 @@ BAD_CONFIGS: dict[str, tuple[dict[str, Any], str, str]] = {
         {"smoke": {"image": "curl images/curl"}},
         "smoke.image",
         "write REGISTRY/NAME:TAG",
+    "deployer named by email, not object id": (
+        {"access": {"deployer": {"objectId": "ops@contoso.com"}}},
+        "access.deployer.objectId",
+        "az ad sp show --id <appId> --query id -o tsv",
+    ),
+    "preview principal is the deployer": (
+        {"access": {"preview": {"objectId": "00000000-0000-0000-0000-00000000D3B1"}}},
+        "access.preview.objectId",
+        "give previews their own principal",
+    ),
+    "both clusters upgraded in one window": (
+        {
+            "clusters": {
+                "green": {"maintenance": {"patch": {"day": "Monday", "startTime": "03:00"}}}
+            }
+        },
+        "clusters.green.maintenance.patch",
+        "move one window to another day or time",
+    ),
+    "ephemeral os disk on a size without temp disk": (
+        {"clusters": {"blue": {"vmSize": "Standard_D4s_v5"}}},
+        "clusters.blue.vmSize",
+        "or set osDiskType: Managed",
     ),
 }
 
@@ -212,7 +243,7 @@ def test_standby_may_be_retired_and_its_cluster_disappears(
 
 
 def test_defaults_reproduce_the_runbook() -> None:
-    cfg = config.parse({"active": "blue"})
+    cfg = _parse(active="blue")
     assert str(cfg.clusters["blue"].subnet_cidr) == "10.240.0.0/16"
     assert str(cfg.clusters["green"].subnet_cidr) == "10.241.0.0/16"
     [app] = cfg.workloads
@@ -225,6 +256,47 @@ def test_defaults_reproduce_the_runbook() -> None:
         None,
     )
     assert cfg.clusters["blue"].node_count == 3
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "key", "fix"),
+    [
+        ("1.34", "1.33", "clusters.green.kubernetesVersion", "is a downgrade"),
+        ("1.34.2", "1.34.1", "clusters.green.kubernetesVersion", "is a downgrade"),
+        ("1.33", "1.35", "clusters.green.kubernetesVersion", "upgrade to 1.34 first"),
+    ],
+)
+def test_transition_refuses_what_aks_would_refuse(
+    before: str, after: str, key: str, fix: str
+) -> None:
+    base = _parse(active="blue", clusters=_clusters(green_version=before))
+    head = _parse(active="blue", clusters=_clusters(green_version=after))
+    with pytest.raises(config.ConfigError, match=fix) as raised:
+        config.check_transition(base, head)
+    assert raised.value.key == key
+
+
+def test_transition_allows_upgrades_and_patch_pinning() -> None:
+    base = _parse(active="blue", clusters=_clusters(green_version="1.33.4"))
+    for version in ("1.33", "1.33.5", "1.34", "1.34.0"):
+        head = _parse(active="blue", clusters=_clusters(green_version=version))
+        config.check_transition(base, head)
+
+
+def test_transition_refuses_retiring_the_cluster_that_is_still_serving() -> None:
+    base = _parse(active="blue", clusters=_clusters())
+    head_clusters = _clusters()
+    head_clusters["blue"]["enabled"] = False
+    head = _parse(active="green", clusters=head_clusters)
+    with pytest.raises(config.ConfigError, match="cut over to green first"):
+        config.check_transition(base, head)
+
+
+def _clusters(green_version: str = "1.34") -> dict[str, dict[str, Any]]:
+    return {
+        "blue": {"kubernetesVersion": "1.33", "subnetCidr": "10.240.0.0/16"},
+        "green": {"kubernetesVersion": green_version, "subnetCidr": "10.241.0.0/16"},
+    }
 
 
 _scalars = st.one_of(
@@ -263,7 +335,17 @@ _values = st.recursive(
 @given(
     st.dictionaries(
         st.sampled_from(
-            ["active", "location", "network", "clusters", "agic", "workloads", "gateway", "smoke"]
+            [
+                "active",
+                "location",
+                "network",
+                "clusters",
+                "agic",
+                "workloads",
+                "gateway",
+                "smoke",
+                "access",
+            ]
         ),
         _values,
         max_size=5,
@@ -276,7 +358,7 @@ def test_any_config_either_validates_or_names_a_key(raw: dict[str, Any]) -> None
     except config.ConfigError as err:
         assert str(err).startswith(f"aks-bluegreen:{err.key}: ")
         top = err.key.split(".")[0].split("[")[0]
-        assert top in raw or top == "active"  # the one required key may be what is missing
+        assert top in raw or top in {"active", "access"}  # a required key may be what is missing
     else:
         assert cfg.clusters[cfg.active].enabled
 
@@ -315,6 +397,7 @@ def test_config_is_read_from_the_environment_the_pulumi_cli_sets(
                 "green": {"kubernetesVersion": "1.34", "subnetCidr": "10.241.0.0/16"},
             }
         ),
+        "aks-bluegreen:access": json.dumps(ACCESS),
         "azure-native:location": "westeurope",
     }
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps(values))
@@ -334,5 +417,5 @@ def test_stack_names_azure_cannot_use_are_refused_up_front(stack: str) -> None:
 
 
 def test_ordinary_stack_names_make_the_resource_prefix() -> None:
-    cfg = config.parse({"active": "blue"})
+    cfg = _parse(active="blue")
     assert config.resource_prefix(cfg, "prod-weu-2") == "aksbg-prod-weu-2"

@@ -21,7 +21,7 @@ def _names(plan: Plan, action: str) -> set[str]:
 
 def test_flip_touches_no_azure_resource(blue: Evaluation, green: Evaluation) -> None:
     azure = [urn for urn, reg in blue.resources.items() if reg.touches_cloud]
-    assert len(azure) == 24
+    assert len(azure) == 38
     for urn in azure:
         before, after = asdict(blue.resources[urn]), asdict(green.resources[urn])
         # Only the protect flag moves with `active`, and only on the clusters; it lives in
@@ -92,7 +92,7 @@ def test_evaluating_the_same_config_twice_plans_no_change(blue: Evaluation) -> N
     again = evaluate(sample_config("blue"), STACK)
     plan = diff(blue, again)
     assert plan.steps == ()
-    assert len(plan.untouched) == len(plan.changes) == 44
+    assert len(plan.untouched) == len(plan.changes) == 58
 
 
 def test_forked_evaluation_gives_what_sequential_evaluation_gives(

@@ -40,7 +40,7 @@ def parent_name(stack: Evaluation, reg: Registration) -> str:
     return stack.resources[reg.parent].name if reg.parent in stack.resources else "<stack>"
 
 
-def test_each_sample_stack_registers_the_same_56_resources(stack: Evaluation) -> None:
+def test_each_sample_stack_registers_the_same_72_resources(stack: Evaluation) -> None:
     counts = Counter(r.type for r in stack.resources.values())
     assert counts == {
         "azure-native:resources:ResourceGroup": 1,
@@ -49,8 +49,11 @@ def test_each_sample_stack_registers_the_same_56_resources(stack: Evaluation) ->
         "azure-native:network:PublicIPAddress": 1,
         "azure-native:network:ApplicationGateway": 1,
         "azure-native:managedidentity:UserAssignedIdentity": 3,
-        "azure-native:authorization:RoleAssignment": 5,
+        # AGIC 3, subnet 2, per cluster: deployer 1, preview 3.
+        "azure-native:authorization:RoleAssignment": 13,
+        "azure-native:authorization:RoleDefinition": 2,
         "azure-native:containerservice:ManagedCluster": 2,
+        "azure-native:containerservice:MaintenanceConfiguration": 4,
         "azure-native:managedidentity:FederatedIdentityCredential": 2,
         "pulumi:providers:kubernetes": 2,
         "kubernetes:core/v1:Namespace": 2,
@@ -65,6 +68,7 @@ def test_each_sample_stack_registers_the_same_56_resources(stack: Evaluation) ->
         "aks-bluegreen:index:Gateway": 1,
         "aks-bluegreen:index:Slot": 2,
         "aks-bluegreen:index:Cluster": 2,
+        "aks-bluegreen:index:ClusterAccess": 2,
         "aks-bluegreen:index:Workload": 2,
         "aks-bluegreen:index:SmokeGate": 2,
         "aks-bluegreen:index:Agic": 1,
@@ -90,6 +94,11 @@ def test_components_own_their_children(stack: Evaluation) -> None:
         "green-kubernetes": "green",
         "blue-control-plane-identity": "blue",
         "green-subnet-network-contributor": "green",
+        "blue-patch-maintenance": "blue",
+        "green-node-image-maintenance": "green",
+        "blue-access": "blue",
+        "blue-access-deployer-cluster-admin": "blue-access",
+        "green-access-helm-release-reader": "green-access",
         "blue-aspnetapp-deployment": "blue-aspnetapp",
         "green-aspnetapp-ingress": "green-aspnetapp",
         "blue-aspnetapp-disruption-budget": "blue-aspnetapp",
@@ -193,9 +202,10 @@ def test_clusters_use_azure_cni_oidc_and_workload_identity(stack: Evaluation) ->
         aks = by_name(stack, f"{color}-aks")
         inputs = aks.inputs
         assert inputs["kubernetesVersion"] == VERSIONS[color]
-        assert inputs["networkProfile"]["networkPlugin"] == "azure"
         assert inputs["networkProfile"] == {
             "networkPlugin": "azure",
+            "networkDataplane": "cilium",
+            "networkPolicy": "cilium",
             "loadBalancerSku": "standard",
             "serviceCidr": "10.0.0.0/16",
             "dnsServiceIP": "10.0.0.10",
@@ -220,18 +230,17 @@ def test_cluster_waits_for_its_subnet_grant(stack: Evaluation) -> None:
         assert grant.urn in by_name(stack, f"{color}-aks").dependencies
 
 
-def test_each_cluster_has_its_own_provider_with_a_secret_kubeconfig(stack: Evaluation) -> None:
+def test_each_cluster_has_its_own_provider_from_its_user_credential(stack: Evaluation) -> None:
     for color in COLORS:
         provider = by_name(stack, f"{color}-kubernetes")
-        assert provider.secret_inputs == {"kubeconfig"}
         kubeconfig = yaml.safe_load(provider.inputs["kubeconfig"])
         assert kubeconfig["current-context"] == f"aksbg-prod-{color}"
     credential_calls = [
-        args["resourceName"]
+        (args["resourceName"], args["format"])
         for token, args in stack.invokes
         if token == "azure-native:containerservice:listManagedClusterUserCredentials"
     ]
-    assert sorted(credential_calls) == ["aksbg-prod-blue", "aksbg-prod-green"]
+    assert sorted(credential_calls) == [("aksbg-prod-blue", "exec"), ("aksbg-prod-green", "exec")]
 
 
 def test_workload_runs_in_both_clusters_on_their_providers(stack: Evaluation) -> None:
@@ -453,5 +462,5 @@ def test_outputs_name_the_active_color_gateway_ip_and_clusters(
         color: {"name": f"aksbg-prod-{color}", "kubernetesVersion": VERSIONS[color]}
         for color in COLORS
     }
-    # Kubeconfigs grant cluster-admin-equivalent access: they are not exported at all.
+    # Nothing to hand out: the providers' kubeconfigs name a cluster and kubelogin, no credential.
     assert not any("kubeconfig" in key.lower() for key in stack.outputs)

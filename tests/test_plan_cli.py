@@ -44,7 +44,7 @@ def test_readme_command_plans_the_sample_flip_in_engine_order() -> None:
     out = result.stdout
     assert "active: blue -> green" in out
     assert "0 to create, 3 to replace, 1 to update, 0 to delete" in out
-    assert "Azure resources touched: 0 of 24" in out
+    assert "Azure resources touched: 0 of 38" in out
     steps = [line.split()[1:3] for line in step_lines(out)]
     assert steps.index(["create", "kubernetes:batch/v1:Job"]) < steps.index(
         ["delete", "kubernetes:helm.sh/v3:Release"]
@@ -75,7 +75,7 @@ def test_same_config_on_both_sides_plans_nothing() -> None:
     result = run_plan("Pulumi.blue.yaml", "Pulumi.blue.yaml", "--no-policies")
     assert result.returncode == 0
     assert "No changes." in result.stdout
-    assert "44 untouched" in result.stdout
+    assert "58 untouched" in result.stdout
 
 
 def test_rollback_plan_moves_agic_back_to_blue() -> None:

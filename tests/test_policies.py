@@ -71,9 +71,11 @@ MANDATORY = {
     "ingress-agic-by-annotation",
     "aks-azure-cni",
     "aks-workload-identity",
+    "aks-entra-id-only",
     "aks-minimum-version",
     "role-assignment-not-subscription-wide",
     "contributor-only-on-gateway",
+    "aks-cluster-admin-only-on-a-cluster",
     "protect-gateway-and-network",
     "protect-active-cluster",
 }
@@ -445,6 +447,23 @@ def test_missing_workload_identity_trips_workload_identity(blue: Evaluation) -> 
     assert "securityProfile.workloadIdentity.enabled" in violation.message
 
 
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (lambda i: i.pop("disableLocalAccounts"), "disableLocalAccounts is not true"),
+        (lambda i: i["aadProfile"].update(enableAzureRBAC=False), "aadProfile.enableAzureRBAC"),
+        (lambda i: i.pop("aadProfile"), "aadProfile.managed, aadProfile.enableAzureRBAC are"),
+    ],
+    ids=["local accounts", "kubernetes rbac only", "no entra id"],
+)
+def test_cluster_with_local_accounts_or_without_azure_rbac_trips_entra_id_only(
+    green: Evaluation, edit: Callable[[dict[str, Any]], None], named: str
+) -> None:
+    broken = with_inputs(green, cluster(green, "blue"), edit)
+    [violation] = assert_trips_only(check(broken), "aks-entra-id-only")
+    assert named in violation.message and "disable_local_accounts=True" in violation.message
+
+
 @pytest.mark.parametrize("version", ["1.30", "1.30.9"])
 def test_old_kubernetes_version_trips_minimum_version(
     variant: Callable[..., Evaluation], version: str
@@ -523,6 +542,16 @@ def test_contributor_on_resource_group_trips_contributor_only_on_gateway(
     broken = with_inputs(blue, contributor, lambda i: i.update(scope=group_scope))
     [violation] = assert_trips_only(check(broken), "contributor-only-on-gateway")
     assert violation.urn == contributor.urn and "applicationGateways/<name>" in violation.message
+
+
+def test_cluster_admin_on_the_resource_group_trips_cluster_admin_only_on_a_cluster(
+    blue: Evaluation,
+) -> None:
+    admin = role(blue, "green-access-deployer-cluster-admin")
+    group_scope = f"{SUBSCRIPTION}/resourceGroups/aksbg-prod-rg"
+    broken = with_inputs(blue, admin, lambda i: i.update(scope=group_scope))
+    [violation] = assert_trips_only(check(broken), "aks-cluster-admin-only-on-a-cluster")
+    assert violation.urn == admin.urn and "managedClusters/<name>" in violation.message
 
 
 def test_contributor_granted_by_bare_role_id_is_still_recognised(blue: Evaluation) -> None:

@@ -54,6 +54,7 @@ KNOWN_INPUTS: dict[str, set[str]] = {
         """creds client-id tenant-id subscription-id enable-AzPSSession environment
         allow-no-subscriptions audience auth-type"""
     ),
+    "azure/use-kubelogin": inputs("kubelogin-version skip-cache github-api-base-url"),
     "pulumi/actions": inputs(
         """command stack-name pulumi-version pulumi-version-file work-dir comment-on-pr
         comment-on-pr-number comment-on-summary github-token cloud-url secrets-provider parallel
@@ -324,6 +325,40 @@ def test_stacks_come_from_changed_stacks_and_an_empty_list_runs_nothing(name: st
     assert job["if"] == "needs.changes.outputs.stacks != '[]'"
     assert job["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.changes.outputs.stacks) }}"
     assert job["strategy"]["fail-fast"] is False
+
+
+@pytest.mark.parametrize("name", ["preview.yml", "deploy.yml"])
+def test_kubelogin_is_pinned_and_installed_before_pulumi_runs(name: str) -> None:
+    # The clusters accept Entra ID tokens only; the providers' kubeconfig runs kubelogin.
+    job = job_with(load(name), "pulumi/actions")
+    names = [str(step.get("uses", "")).split("@")[0] for step in steps(job)]
+    (install,) = steps_using(job, "azure/use-kubelogin")
+    # A tag of this action is a branch-like ref (v1, v1.3): only the commit pins it.
+    assert re.fullmatch(r"azure/use-kubelogin@[0-9a-f]{40}", install["uses"]), install["uses"]
+    # Without a version the action fetches "latest" (its README, "kubelogin version").
+    assert re.fullmatch(r"v\d+\.\d+\.\d+", str(install["with"]["kubelogin-version"]))
+    assert names.index("azure/use-kubelogin") < names.index("pulumi/actions")
+
+
+def test_both_workflows_run_the_same_kubelogin() -> None:
+    versions = {
+        name: steps_using(job_with(load(name), "pulumi/actions"), "azure/use-kubelogin")[0]
+        for name in ("preview.yml", "deploy.yml")
+    }
+    assert versions["preview.yml"] == versions["deploy.yml"]
+
+
+@pytest.mark.parametrize("name", ["preview.yml", "deploy.yml"])
+def test_kubelogin_signs_in_with_the_jobs_own_oidc_token(name: str) -> None:
+    # The kubeconfig's `--login azurecli` is overridden by AAD_LOGIN_METHOD (kubelogin
+    # pkg/internal/token/options.go UpdateFromEnv); workloadidentity on GitHub fetches a fresh
+    # token from ACTIONS_ID_TOKEN_REQUEST_* for the app AZURE_CLIENT_ID in AZURE_TENANT_ID.
+    doc = load(name)
+    env = pulumi_step(doc)["env"]
+    assert env["AAD_LOGIN_METHOD"] == "workloadidentity"
+    assert env["AZURE_CLIENT_ID"] == env["ARM_CLIENT_ID"] == "${{ vars.AZURE_CLIENT_ID }}"
+    assert env["AZURE_TENANT_ID"] == env["ARM_TENANT_ID"] == "${{ vars.AZURE_TENANT_ID }}"
+    assert job_with(doc, "pulumi/actions")["permissions"]["id-token"] == "write"
 
 
 # --- deploy ----------------------------------------------------------------------------------
