@@ -20,6 +20,9 @@ from plan.evaluate import Evaluation, evaluate  # noqa: E402
 from plan.stack_file import read_config  # noqa: E402
 
 STACK = "prod"
+# The one required key besides `active`: a valid deploying principal for tests that parse a
+# minimal config rather than a sample stack.
+ACCESS = {"deployer": {"objectId": "00000000-0000-0000-0000-00000000d3b1"}}
 
 # The suite's default; `pytest --hypothesis-profile=deep` fuzzes harder before a release.
 settings.register_profile("default", max_examples=300, deadline=None)

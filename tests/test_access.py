@@ -101,7 +101,12 @@ def test_providers_sign_in_through_kubelogin_with_the_callers_azure_login(
 
 def test_no_credential_reaches_any_input_output_or_state(stack: Evaluation) -> None:
     # Nothing is marked secret because nothing is: a secret would hide from a preview's diff.
-    assert not [r.name for r in stack.resources.values() if r.secret_inputs]
+    # (A dynamic resource's serialized provider is the SDK's one secret, and holds code.)
+    for reg in stack.resources.values():
+        if reg.type.startswith("pulumi-python:dynamic"):
+            assert reg.secret_inputs <= {"__provider"}, reg.name
+        else:
+            assert not reg.secret_inputs, reg.name
     recorded = json.dumps(
         [r.inputs for r in stack.resources.values()] + [stack.outputs], sort_keys=True
     )

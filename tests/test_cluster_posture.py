@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 
 import config
-from conftest import STACK, with_overrides
+from conftest import ACCESS, STACK, with_overrides
 from plan.evaluate import Evaluation, Registration, evaluate
 
 COLORS = ("blue", "green")
-ACCESS = {"deployer": {"objectId": "00000000-0000-0000-0000-00000000d3b1"}}
 WINDOWS = {
     "blue": {
         "aksManagedAutoUpgradeSchedule": "Monday",

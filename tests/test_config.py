@@ -16,11 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import config
-from conftest import ROOT, sample_config, with_overrides
+from conftest import ACCESS, ROOT, sample_config, with_overrides
 from plan.evaluate import Evaluation, ProgramError, evaluate
-
-# The one required key besides `active`; any valid principal will do for these tests.
-ACCESS = {"deployer": {"objectId": "00000000-0000-0000-0000-00000000d3b1"}}
 
 
 def _parse(**values: Any) -> config.StackConfig:

@@ -11,7 +11,7 @@ import pytest
 
 import config
 from components.agic import backend_pool_name, controller_deployment_name
-from conftest import STACK, sample_config, with_overrides
+from conftest import ACCESS, STACK, sample_config, with_overrides
 from live_gateway.providers import GATEWAY_SERVES_TYPE, RETIRE_GUARD_TYPE
 from plan.cloud_mocks import CloudMocks
 from plan.diff import diff
@@ -127,11 +127,11 @@ def test_retiring_the_standby_registers_its_guard_and_keeps_the_verification(
 
 def test_timeout_below_one_reconcile_period_is_refused_by_name() -> None:
     with pytest.raises(config.ConfigError) as refused:
-        config.parse({"active": "blue", "cutover": {"timeoutSeconds": 30}})
+        config.parse({"active": "blue", "access": ACCESS, "cutover": {"timeoutSeconds": 30}})
     assert (
         str(refused.value) == "aks-bluegreen:cutover.timeoutSeconds: 30 is below the minimum of 60"
     )
-    assert config.parse({"active": "blue"}).cutover.timeout_seconds == 600
+    assert config.parse({"active": "blue", "access": ACCESS}).cutover.timeout_seconds == 600
 
 
 def test_pool_names_are_agics_including_its_80_character_cut() -> None:

@@ -15,6 +15,7 @@ import kubernetes_validate
 import pytest
 
 import config
+from conftest import ACCESS
 from plan.diff import diff
 from plan.evaluate import Evaluation, ProgramError, Registration
 
@@ -147,7 +148,7 @@ def test_oldest_allowed_clusters_accept_the_sleep_hook_and_the_budget(
 
 
 def parse(**app: Any) -> config.StackConfig:
-    return config.parse({"active": "blue", "workloads": [{**APP, **app}]})
+    return config.parse({"active": "blue", "access": ACCESS, "workloads": [{**APP, **app}]})
 
 
 def test_defaults_follow_agic_guidance_and_outlast_it() -> None:
@@ -203,7 +204,7 @@ def test_timings_at_the_limits_are_accepted() -> None:
 def test_timing_problem_names_the_workload_it_is_in() -> None:
     second = {"name": "api", "image": "nginx:1.27", "path": "/api", "preStopDelaySeconds": 200}
     with pytest.raises(config.ConfigError) as raised:
-        config.parse({"active": "blue", "workloads": [APP, second]})
+        config.parse({"active": "blue", "access": ACCESS, "workloads": [APP, second]})
     assert raised.value.key == "workloads[1].terminationGracePeriodSeconds"
 
 
@@ -224,9 +225,9 @@ def test_cluster_too_old_for_the_sleep_hook_is_refused(version: str) -> None:
         "green": {"kubernetesVersion": version, "subnetCidr": "10.241.0.0/16"},
     }
     with pytest.raises(config.ConfigError) as raised:
-        config.parse({"active": "blue", "clusters": clusters})
+        config.parse({"active": "blue", "access": ACCESS, "clusters": clusters})
     assert raised.value.key == "clusters.green.kubernetesVersion"
     assert "preStop sleep" in str(raised.value) and "use 1.30 or later" in str(raised.value)
     # A retired cluster runs no app, whatever version it last had.
     clusters["green"]["enabled"] = False
-    config.parse({"active": "blue", "clusters": clusters})
+    config.parse({"active": "blue", "access": ACCESS, "clusters": clusters})
