@@ -178,8 +178,6 @@ class CloudMocks(pulumi.runtime.Mocks):
 
     def __init__(self, previous_outputs: dict[str, Any] | None = None) -> None:
         self.previous_outputs = dict(previous_outputs or {})
-
-    def __init__(self) -> None:
         # Clusters registered so far, by name: what listClusterUserCredential answers depends on
         # how the cluster was configured, as it does in ARM.
         self._clusters: dict[str, dict[str, Any]] = {}

@@ -96,6 +96,22 @@ ARM_TYPES: dict[str, ArmType] = {
         frozenset(),
         scope_input="scope",
     ),
+    # A custom role: `scope` is where it is defined, its assignable scopes are properties.
+    "azure-native:authorization:RoleDefinition": ArmType(
+        "Microsoft.Authorization/roleDefinitions",
+        "2022-05-01-preview",
+        ("roleDefinitionId",),
+        "authorization/role_definition",
+        frozenset(),
+        scope_input="scope",
+    ),
+    "azure-native:containerservice:MaintenanceConfiguration": ArmType(
+        "Microsoft.ContainerService/managedClusters/maintenanceConfigurations",
+        "2025-09-01",
+        ("resourceName", "configName"),
+        "containerservice/maintenance_configuration",
+        frozenset(),
+    ),
     "azure-native:containerservice:ManagedCluster": ArmType(
         "Microsoft.ContainerService/managedClusters",
         "2025-09-01",

@@ -52,7 +52,10 @@ def test_unreachable_cluster_gets_no_credentials_and_a_kubeconfig_naming_no_clus
     provider = by_name(failover, "blue-kubernetes")
     assert provider.inputs["kubeconfig"] == UNREACHABLE_KUBECONFIG
     assert provider.secret_inputs == {"kubeconfig"}
-    assert provider.property_dependencies == {}
+    # Only the cluster's ARM ID, which the state already holds: nothing is asked of ARM.
+    assert provider.property_dependencies == {
+        "clusterIdentifier": (by_name(failover, "blue-aks").urn,)
+    }
     kubeconfig = yaml.safe_load(UNREACHABLE_KUBECONFIG)
     assert kubeconfig["clusters"] == [] and "current-context" not in kubeconfig
     asked = [args["resourceName"] for token, args in failover.invokes if token == CREDENTIALS]

@@ -15,6 +15,7 @@ from components.monitoring import (
     PERFORMANCE_LOG,
     gateway_log_categories,
 )
+from conftest import ACCESS
 from plan.evaluate import Evaluation, Registration
 
 RG = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/aksbg-prod-rg"
@@ -114,14 +115,16 @@ def test_a_retired_standby_loses_only_its_own_association(evaluate_variant) -> N
 
 @pytest.mark.parametrize("days", [30, 90, 730])
 def test_retention_within_what_azure_offers_is_accepted(days: int) -> None:
-    cfg = config.parse({"active": "blue", "monitoring": {"retentionInDays": days}})
+    cfg = config.parse(
+        {"active": "blue", "access": ACCESS, "monitoring": {"retentionInDays": days}}
+    )
     assert cfg.monitoring.retention_in_days == days
 
 
 @pytest.mark.parametrize("days", [7, 29, 731])
 def test_retention_azure_does_not_offer_is_refused_by_key(days: int) -> None:
     with pytest.raises(config.ConfigError) as err:
-        config.parse({"active": "blue", "monitoring": {"retentionInDays": days}})
+        config.parse({"active": "blue", "access": ACCESS, "monitoring": {"retentionInDays": days}})
     assert str(err.value) == (
         f"aks-bluegreen:monitoring.retentionInDays: {days} days is not a retention Azure allows "
         "for a pay-as-you-go workspace; use 30 to 730"
@@ -130,5 +133,5 @@ def test_retention_azure_does_not_offer_is_refused_by_key(days: int) -> None:
 
 def test_an_unknown_monitoring_key_is_refused() -> None:
     with pytest.raises(config.ConfigError) as err:
-        config.parse({"active": "blue", "monitoring": '{"retention": 30}'})
+        config.parse({"active": "blue", "access": ACCESS, "monitoring": '{"retention": 30}'})
     assert err.value.key == "monitoring.retention"

@@ -34,19 +34,14 @@ FINDINGS: dict[str, dict[str, str]] = {
         "CKV_K8S_11": "no CPU limits: requests reserve CPU, a limit only throttles",
     },
 }
-# Cluster settings another change brings (Entra ID and Azure RBAC, upgrade channel, network
-# policy engine, ephemeral OS disks, max pods) or that are still to be decided. Each entry
-# leaves this set when the cluster satisfies it, or moves to FINDINGS with its reason.
+# Cluster settings still to be decided (Entra ID, local accounts, upgrade channel, network policy,
+# ephemeral OS disks and max pods are satisfied). Each entry leaves this set when the cluster
+# satisfies it, or moves to FINDINGS with its reason.
 CLUSTER_FINDINGS_PENDING: frozenset[str] = frozenset(
     {
         "CKV_AZURE_6",  # apiServerAccessProfile.authorizedIPRanges
-        "CKV_AZURE_7",  # networkProfile.networkPolicy
         "CKV_AZURE_8",  # addonProfiles.kubeDashboard.enabled: false
-        "CKV_AZURE_141",  # disableLocalAccounts: true
-        "CKV_AZURE_168",  # agentPoolProfiles[].maxPods >= 50
-        "CKV_AZURE_171",  # autoUpgradeProfile.upgradeChannel
         "CKV_AZURE_172",  # addonProfiles.azureKeyvaultSecretsProvider: enableSecretRotation
-        "CKV_AZURE_226",  # agentPoolProfiles[0].osDiskType: Ephemeral
         "CKV_AZURE_227",  # agentPoolProfiles[0].enableEncryptionAtHost: true
     }
 )
