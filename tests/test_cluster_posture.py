@@ -67,6 +67,13 @@ def test_node_pools_span_zones_on_ephemeral_disks_with_room_for_pods(stack: Eval
         assert (pool["vmSize"], pool["osDiskType"]) == ("Standard_D4ds_v5", "Ephemeral")
         assert pool["maxPods"] == 110
         assert pool["upgradeSettings"] == {"maxSurge": "1"}
+        # AKS fixes these when the pool is created: a change rebuilds the cluster, deleting first.
+        aks = by_name(stack, f"{color}-aks")
+        assert set(aks.replace_on_changes) >= {
+            f"agentPoolProfiles[*].{field}"
+            for field in ("vmSize", "osDiskType", "availabilityZones", "maxPods")
+        }
+        assert aks.delete_before_replace
 
 
 def test_patch_and_node_image_upgrades_come_only_in_each_clusters_windows(
