@@ -259,11 +259,11 @@ def _zones(value: Any) -> Any:
     return value
 
 
-# Temp (local) disk in GiB of sizes whose ephemeral OS support is documented; 0: no temp disk.
+# Temp (local) disk in GiB of system-pool sizes (4+ vCPUs) whose ephemeral OS support is
+# documented; 0: no temp disk. All those with one hold an ephemeral OS disk (EPHEMERAL_MIN_GIB).
 # Ddsv5: learn.microsoft.com/azure/virtual-machines/sizes/general-purpose/ddsv5-series;
 # Dsv5: .../dsv5-series ("No local storage", "Ephemeral OS Disk: Not Supported").
 TEMP_DISK_GIB: dict[str, int] = {
-    "Standard_D2ds_v5": 75,
     "Standard_D4ds_v5": 150,
     "Standard_D8ds_v5": 300,
     "Standard_D16ds_v5": 600,
@@ -887,22 +887,13 @@ def _check_break_glass(cfg: StackConfig) -> None:
 def _check_os_disks(cfg: StackConfig) -> None:
     for color in COLORS:
         cluster = cfg.clusters[color]
-        temp_gib = TEMP_DISK_GIB.get(cluster.vm_size)
-        if cluster.os_disk_type == "Ephemeral" and temp_gib is not None:
-            if temp_gib == 0:
-                raise ConfigError(
-                    f"clusters.{color}.vmSize",
-                    f"{cluster.vm_size} has no temp disk, so it cannot hold an ephemeral OS "
-                    f"disk; use a size with one (e.g. {cluster.vm_size.replace('s_v5', 'ds_v5')})"
-                    " or set osDiskType: Managed",
-                )
-            if temp_gib < EPHEMERAL_MIN_GIB:
-                raise ConfigError(
-                    f"clusters.{color}.vmSize",
-                    f"{cluster.vm_size}'s temp disk ({temp_gib} GiB) is smaller than the "
-                    f"{EPHEMERAL_MIN_GIB} GiB AKS gives an ephemeral OS disk; use a larger size "
-                    "(e.g. Standard_D4ds_v5) or set osDiskType: Managed",
-                )
+        if cluster.os_disk_type == "Ephemeral" and TEMP_DISK_GIB.get(cluster.vm_size) == 0:
+            raise ConfigError(
+                f"clusters.{color}.vmSize",
+                f"{cluster.vm_size} has no temp disk, so it cannot hold an ephemeral OS disk; "
+                f"use a size with one (e.g. {cluster.vm_size.replace('s_v5', 'ds_v5')}) or set "
+                "osDiskType: Managed",
+            )
 
 
 def _check_maintenance_apart(cfg: StackConfig) -> None:

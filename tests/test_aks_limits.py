@@ -11,13 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import config
-from conftest import ROOT
+from conftest import ACCESS, ROOT
 
 
 def _parse(**cluster: Any) -> config.StackConfig:
     return config.parse(
         {
             "active": "blue",
+            "access": ACCESS,
             "clusters": json.dumps(
                 {
                     "blue": {"kubernetesVersion": "1.33", "subnetCidr": "10.240.0.0/16", **cluster},
@@ -81,7 +82,9 @@ def test_system_pool_values_aks_refuses_are_refused_with_limit_and_source(
     ],
 )
 def test_system_pool_sizes_aks_accepts_pass(vm_size: str) -> None:
-    assert _parse(vmSize=vm_size).clusters["blue"].vm_size == vm_size
+    # Managed OS disks: whether a size holds an ephemeral one is checked on its own.
+    cluster = _parse(vmSize=vm_size, osDiskType="Managed").clusters["blue"]
+    assert cluster.vm_size == vm_size
 
 
 def test_smallest_pool_aks_accepts_passes() -> None:
@@ -93,7 +96,9 @@ def test_smallest_pool_aks_accepts_passes() -> None:
 @pytest.mark.parametrize(("capacity", "says"), [(0, "minimum of 1"), (126, "maximum of 125")])
 def test_gateway_capacity_outside_manual_scale_is_refused(capacity: int, says: str) -> None:
     with pytest.raises(config.ConfigError) as raised:
-        config.parse({"active": "blue", "gateway": json.dumps({"capacity": capacity})})
+        config.parse(
+            {"active": "blue", "access": ACCESS, "gateway": json.dumps({"capacity": capacity})}
+        )
     assert raised.value.key == "gateway.capacity"
     assert says in str(raised.value) and config.APPGW_SCALING in str(raised.value)
 
@@ -101,18 +106,20 @@ def test_gateway_capacity_outside_manual_scale_is_refused(capacity: int, says: s
 def test_service_range_larger_than_kubernetes_allows_is_refused() -> None:
     network = {"serviceCidr": "10.0.0.0/11", "dnsServiceIp": "10.0.0.10"}
     with pytest.raises(config.ConfigError, match="larger than a /12") as raised:
-        config.parse({"active": "blue", "network": json.dumps(network)})
+        config.parse({"active": "blue", "access": ACCESS, "network": json.dumps(network)})
     assert raised.value.key == "network.serviceCidr"
     network["serviceCidr"] = "10.0.0.0/12"
-    config.parse({"active": "blue", "network": json.dumps(network)})
+    config.parse({"active": "blue", "access": ACCESS, "network": json.dumps(network)})
 
 
 def test_gateway_sku_message_offers_exactly_what_validation_and_readme_accept() -> None:
     offered = config.gateway_skus()
     for sku in offered:
-        config.parse({"active": "blue", "gateway": json.dumps({"sku": sku})})
+        config.parse({"active": "blue", "access": ACCESS, "gateway": json.dumps({"sku": sku})})
     with pytest.raises(config.ConfigError) as raised:
-        config.parse({"active": "blue", "gateway": json.dumps({"sku": "Standard"})})
+        config.parse(
+            {"active": "blue", "access": ACCESS, "gateway": json.dumps({"sku": "Standard"})}
+        )
     assert str(raised.value).endswith(f"is not offered; use {' or '.join(offered)}")
     readme = (ROOT / "README.md").read_text().splitlines()
     [row] = [line for line in readme if line.startswith("| `gateway` |")]
@@ -123,7 +130,7 @@ def test_gateway_sku_message_offers_exactly_what_validation_and_readme_accept() 
 
 _ARM_CLUSTER_NAME = re.compile(r"^[a-zA-Z0-9]$|^[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]$")
 _DNS_PREFIX = re.compile(r"^[a-zA-Z0-9]([-a-zA-Z0-9]{0,52}[a-zA-Z0-9])?$")
-_DEFAULTS = config.parse({"active": "blue"})
+_DEFAULTS = config.parse({"active": "blue", "access": ACCESS})
 
 
 _LOWER = "abcdefghijklmnopqrstuvwxyz"
@@ -165,7 +172,7 @@ def test_an_accepted_stack_name_gives_names_aks_accepts(
 
 
 def test_the_longest_stack_name_the_message_offers_is_accepted() -> None:
-    cfg = config.parse({"active": "blue"})
+    cfg = config.parse({"active": "blue", "access": ACCESS})
     with pytest.raises(config.StackNameError, match="at most 22 characters") as raised:
         config.resource_prefix(cfg, "s" * 23)
     assert "MC_aksbg-" in str(raised.value)

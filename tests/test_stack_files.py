@@ -109,7 +109,10 @@ def assert_one_error(result: subprocess.CompletedProcess[str], *names: str) -> s
 
 # --- malformed files, one by one ----------------------------------------------------------------
 
-_VALID = "config:\n  aks-bluegreen:active: blue\n"
+_VALID = (
+    "config:\n  aks-bluegreen:active: blue\n  aks-bluegreen:access:\n    deployer:\n"
+    "      objectId: 00000000-0000-0000-0000-00000000d3b1\n"
+)
 MALFORMED: dict[str, tuple[str | bytes, str]] = {
     "an integer key": ("config:\n  1: x\n" + _VALID[8:], "key 1 under config is not text"),
     "a boolean key": ("config:\n  true: x\n", "key 'true' under config is not text"),
