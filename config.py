@@ -307,6 +307,11 @@ class ClusterConfig(_Model):
     max_surge: Annotated[int, _within(1, 100, f"this program's limit; AKS: {AKS_SURGE}")] = 1
     # Cilium on plain Azure CNI (node subnet); `none` keeps a cluster built without an engine.
     network_policy: Literal["cilium", "none"] = "cilium"
+    # Host-based encryption of the node VMs' OS and temp disks and caches, which with ephemeral
+    # OS disks is where the OS disk lives. The subscription needs the Microsoft.Compute/
+    # EncryptionAtHost feature registered first, and the setting is fixed when the node pool is
+    # created (AKS enable-host-encryption.md): on by default, `false` where it cannot be had.
+    encryption_at_host: bool = True
     maintenance: MaintenanceConfig
 
     @field_validator("kubernetes_version")

@@ -19,6 +19,14 @@ import pulumi
 from config import COLORS, Color, ConfigError, StackConfig, version_key
 
 OUTPUT = "deployedConfig"
+# Config key -> ClusterConfig attribute of every system pool setting AKS fixes at creation.
+NODE_POOL_FIELDS: dict[str, str] = {
+    "vmSize": "vm_size",
+    "osDiskType": "os_disk_type",
+    "availabilityZones": "availability_zones",
+    "maxPods": "max_pods",
+    "encryptionAtHost": "encryption_at_host",
+}
 # Bumped only if a fact changes meaning; readers ignore what they do not know and skip any rule
 # whose facts an older output lacks, so older stacks keep deploying.
 SCHEMA = 1
@@ -31,7 +39,9 @@ class ClusterFacts:
     subnet_cidr: str | None = None
     service_cidr: str | None = None
     dns_service_ip: str | None = None
-    vm_size: str | None = None
+    # The system pool's settings AKS fixes at creation (components/cluster.py
+    # CREATE_ONLY_POOL_FIELDS), by their config key; a key an older output lacks is not judged.
+    node_pool: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,7 @@ class DeployedFacts:
                     "subnetCidr": facts.subnet_cidr,
                     "serviceCidr": facts.service_cidr,
                     "dnsServiceIp": facts.dns_service_ip,
-                    "vmSize": facts.vm_size,
+                    "nodePool": dict(facts.node_pool),
                 }
                 for color, facts in self.clusters
             },
@@ -90,7 +100,10 @@ def facts_of(cfg: StackConfig, resource_prefix: str) -> DeployedFacts:
                     subnet_cidr=str(cluster.subnet_cidr),
                     service_cidr=str(own.service_cidr),
                     dns_service_ip=str(own.dns_service_ip),
-                    vm_size=cluster.vm_size,
+                    node_pool=tuple(
+                        (key, _fact(getattr(cluster, attribute)))
+                        for key, attribute in NODE_POOL_FIELDS.items()
+                    ),
                 ),
             )
         )
@@ -142,8 +155,22 @@ def _cluster_facts(raw: dict[str, Any]) -> ClusterFacts:
         subnet_cidr=_text(raw.get("subnetCidr")),
         service_cidr=_text(raw.get("serviceCidr")),
         dns_service_ip=_text(raw.get("dnsServiceIp")),
-        vm_size=_text(raw.get("vmSize")),
+        node_pool=tuple(
+            (key, _number(pool[key]))
+            for key in NODE_POOL_FIELDS
+            if (pool := _mapping(raw.get("nodePool"))).get(key) is not None
+        ),
     )
+
+
+def _fact(value: Any) -> Any:
+    # Outputs are JSON: zones travel as a list.
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _number(value: Any) -> Any:
+    # Stack outputs carry numbers as JSON numbers: 110 comes back as 110.0.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -312,18 +339,25 @@ def _cluster_changes(
                     f"change a cluster's service range; azure-native replaces it); {how}",
                 )
             )
-    if _changed(before.vm_size, after.vm_size):
-        found.append(
-            ConfigError(
-                f"clusters.{color}.vmSize",
-                f"{before.vm_size} -> {after.vm_size} would rebuild {color}, which is serving "
-                f"(AKS cannot resize a node pool in place); {rebuild}",
+    pool_before, pool_after = dict(before.node_pool), dict(after.node_pool)
+    for key in NODE_POOL_FIELDS:
+        old, new = pool_before.get(key), pool_after.get(key)
+        if old is not None and new is not None and old != new:
+            found.append(
+                ConfigError(
+                    f"clusters.{color}.{key}",
+                    f"{_shown(old)} -> {_shown(new)} would rebuild {color}, which is serving "
+                    f"(AKS fixes a node pool's {key} when it creates the pool); {rebuild}",
+                )
             )
-        )
     return found
 
 
 _SNAKE = {"serviceCidr": "service_cidr", "dnsServiceIp": "dns_service_ip"}
+
+
+def _shown(value: Any) -> str:
+    return ",".join(map(str, value)) or "none" if isinstance(value, list) else str(value)
 
 
 def _retiring(previous: DeployedFacts, head: DeployedFacts) -> list[ConfigError]:

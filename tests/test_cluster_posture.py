@@ -30,6 +30,7 @@ PINNED_AS_BUILT = {
     "availabilityZones": [],
     "maxPods": 30,
     "networkPolicy": "none",
+    "encryptionAtHost": False,
 }
 
 
@@ -67,11 +68,25 @@ def test_node_pools_span_zones_on_ephemeral_disks_with_room_for_pods(stack: Eval
         assert (pool["vmSize"], pool["osDiskType"]) == ("Standard_D4ds_v5", "Ephemeral")
         assert pool["maxPods"] == 110
         assert pool["upgradeSettings"] == {"maxSurge": "1"}
+        assert pool["enableEncryptionAtHost"] is True
+        # Apps read Key Vault secrets through the CSI driver, re-read when they change.
+        assert by_name(stack, f"{color}-aks").inputs["addonProfiles"][
+            "azureKeyvaultSecretsProvider"
+        ] == {
+            "enabled": True,
+            "config": {"enableSecretRotation": "true", "rotationPollInterval": "2m"},
+        }
         # AKS fixes these when the pool is created: a change rebuilds the cluster, deleting first.
         aks = by_name(stack, f"{color}-aks")
         assert set(aks.replace_on_changes) >= {
             f"agentPoolProfiles[*].{field}"
-            for field in ("vmSize", "osDiskType", "availabilityZones", "maxPods")
+            for field in (
+                "vmSize",
+                "osDiskType",
+                "availabilityZones",
+                "maxPods",
+                "enableEncryptionAtHost",
+            )
         }
         assert aks.delete_before_replace
 
@@ -114,10 +129,16 @@ def test_pinned_settings_keep_a_cluster_as_built_and_unknown_sizes_are_flagged(
     blue = by_name(stack, "blue-aks").inputs
     [pool] = blue["agentPoolProfiles"]
     assert "availabilityZones" not in pool
-    assert (pool["vmSize"], pool["osDiskType"], pool["maxPods"]) == (
+    assert (
+        pool["vmSize"],
+        pool["osDiskType"],
+        pool["maxPods"],
+        pool["enableEncryptionAtHost"],
+    ) == (
         "Standard_D4s_v5",
         "Managed",
         30,
+        False,
     )
     assert not {"networkPolicy", "networkDataplane"} & set(blue["networkProfile"])
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]

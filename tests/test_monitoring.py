@@ -81,11 +81,9 @@ def test_both_clusters_send_container_insights_with_managed_identity(blue: Evalu
     ]
     for color in ("blue", "green"):
         cluster = by_name(blue, f"{color}-aks")
-        assert cluster.inputs["addonProfiles"] == {
-            "omsagent": {
-                "enabled": True,
-                "config": {"logAnalyticsWorkspaceResourceID": WORKSPACE_ID, "useAADAuth": "true"},
-            }
+        assert cluster.inputs["addonProfiles"]["omsagent"] == {
+            "enabled": True,
+            "config": {"logAnalyticsWorkspaceResourceID": WORKSPACE_ID, "useAADAuth": "true"},
         }
         association = by_name(blue, f"container-insights-{color}")
         assert association.inputs["associationName"] == "ContainerInsightsExtension"

@@ -28,28 +28,21 @@ MAX_FINDINGS = 4
 # What stays failing, and why; the README's "Findings the scanner keeps" lists the same.
 FINDINGS: dict[str, dict[str, str]] = {
     "arm": {
+        "CKV_AZURE_6": "API server authorized IP ranges depend on where the runners live",
+        "CKV_AZURE_8": "AKS no longer has a dashboard addon to disable",
         "CKV_AZURE_135": "checkov accepts only OWASP CRS 3.1/3.2 rule sets; DRS 2.2 is newer",
+        "CKV_AZURE_172": "checkov wants a boolean where ARM's addon config takes the string 'true'",
     },
     "kubernetes": {
         "CKV_K8S_11": "no CPU limits: requests reserve CPU, a limit only throttles",
     },
 }
-# Cluster settings still to be decided (Entra ID, local accounts, upgrade channel, network policy,
-# ephemeral OS disks and max pods are satisfied). Each entry leaves this set when the cluster
-# satisfies it, or moves to FINDINGS with its reason.
-CLUSTER_FINDINGS_PENDING: frozenset[str] = frozenset(
-    {
-        "CKV_AZURE_6",  # apiServerAccessProfile.authorizedIPRanges
-        "CKV_AZURE_8",  # addonProfiles.kubeDashboard.enabled: false
-        "CKV_AZURE_172",  # addonProfiles.azureKeyvaultSecretsProvider: enableSecretRotation
-        "CKV_AZURE_227",  # agentPoolProfiles[0].enableEncryptionAtHost: true
-    }
-)
+# The sample with a WAF_v2 gateway, so the firewall policy is scanned too.
+VARIANT: dict[str, Any] = {"gateway": {"sku": "WAF_v2"}}
 
 
 def _expected(framework: str) -> set[str]:
-    pending = CLUSTER_FINDINGS_PENDING if framework == "arm" else frozenset()
-    return set(FINDINGS[framework]) | pending
+    return set(FINDINGS[framework])
 
 
 @pytest.fixture(scope="session")
@@ -63,8 +56,8 @@ def scanned(
     root = tmp_path_factory.mktemp("scan")
     (root / "arm").mkdir()
     (root / "kubernetes").mkdir()
-    waf = evaluate_variant("blue", gateway={"sku": "WAF_v2"})
-    for name, evaluation in (("sample", blue), ("waf-v2", waf)):
+    waf = evaluate_variant("blue", **VARIANT)
+    for name, evaluation in (("sample", blue), ("variant", waf)):
         (root / "arm" / f"{name}.json").write_text(json.dumps(arm_template(evaluation), indent=1))
     for cluster, text in kubernetes_manifests(blue).items():
         (root / "kubernetes" / f"{cluster}.yaml").write_text(text)
@@ -109,7 +102,7 @@ def test_scanner_reads_every_rendered_object(
     # A resource checkov cannot parse would pass silently: every one must have been read.
     # checkov counts a template's resources by type and name (the two Container Insights
     # associations share a name, one per cluster).
-    waf = evaluate_variant("blue", gateway={"sku": "WAF_v2"})
+    waf = evaluate_variant("blue", **VARIANT)
     distinct = sum(
         len({(r["type"], r["name"]) for r in arm_template(evaluation)["resources"]})
         for evaluation in (blue, waf)

@@ -58,6 +58,16 @@ REFUSED: dict[str, tuple[dict[str, Any], str, str]] = {
         "clusters.blue.vmSize",
         "make the change on green",
     ),
+    "OS disk type of the serving cluster": (
+        {"clusters": {"blue": {"osDiskType": "Managed"}}},
+        "clusters.blue.osDiskType",
+        "AKS fixes a node pool's osDiskType when it creates the pool",
+    ),
+    "host encryption of the serving cluster": (
+        {"clusters": {"blue": {"encryptionAtHost": False}}},
+        "clusters.blue.encryptionAtHost",
+        "make the change on green",
+    ),
     "subnet of the serving cluster": (
         {"clusters": {"blue": {"subnetCidr": "10.242.0.0/16"}}},
         "clusters.blue.subnetCidr",
