@@ -13,8 +13,8 @@ import multiprocessing
 import runpy
 import sys
 import threading
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -261,7 +261,33 @@ def evaluate_both(
     if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
         head = evaluate(head_config, stack, previous_outputs=head_previous)
         return evaluate(base_config, stack), head
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
-        base = pool.submit(evaluate, base_config, stack)
+    # A bare forked process and a pipe, not a ProcessPoolExecutor: the executor's manager thread
+    # can race its own shutdown and print "Invalid file descriptor: -1" (CPython's
+    # concurrent/futures/process.py waits on a result pipe the shutdown may already have closed).
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_evaluate_into, args=(sender, base_config, stack), daemon=True)
+    child.start()
+    sender.close()
+    try:
         head = evaluate(head_config, stack, previous_outputs=head_previous)
-        return base.result(), head
+        try:
+            succeeded, outcome = receiver.recv()
+        except EOFError:
+            # The child died without answering: evaluate here, where any error surfaces whole.
+            return evaluate(base_config, stack), head
+    finally:
+        receiver.close()
+        child.join()
+    if not succeeded:
+        raise outcome
+    return outcome, head
+
+
+def _evaluate_into(sender: Connection, config: dict[str, Any], stack: str) -> None:
+    try:
+        sender.send((True, evaluate(config, stack)))
+    except Exception as err:  # handed to the parent, which raises it as its own
+        sender.send((False, err))
+    finally:
+        sender.close()
