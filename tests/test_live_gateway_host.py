@@ -10,13 +10,10 @@ gRPC as the engine does; the providers then read the loopback ARM as the caller 
 from __future__ import annotations
 
 import os
-import select
-import subprocess
 import sys
 from collections.abc import Iterator
 from typing import Any
 
-import grpc
 import pytest
 from google.protobuf import struct_pb2
 from pulumi.dynamic.dynamic import serialize_provider
@@ -25,6 +22,7 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from conftest import ROOT
 from live_gateway.providers import GatewayServesProvider, RetireGuardProvider
 from loopback_arm import GATEWAY_ID, POOL, LoopbackArm, fake_az, gateway, health, serve
+from plugin_process import plugin_channel
 
 URN = "urn:pulumi:prod::aks-bluegreen::pulumi-python:dynamic/cutover:{}::{}"
 GREEN = ["10.241.0.4", "10.241.0.5"]
@@ -45,23 +43,9 @@ def host(
     # Nothing of the test run's import path leaks in: the host finds live_gateway because it
     # starts in the program directory, as under the CLI.
     env.pop("PYTHONPATH", None)
-    process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi.dynamic"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        ready, _, _ = select.select([process.stdout], [], [], 60)
-        assert ready and process.stdout is not None, "the provider host never printed its port"
-        port = process.stdout.readline().decode().strip()
-        assert port.isdigit(), process.stderr.read().decode() if process.stderr else port
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            yield provider_pb2_grpc.ResourceProviderStub(channel)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    command = [sys.executable, "-u", "-m", "pulumi.dynamic"]
+    with plugin_channel(command, cwd=ROOT, env=env) as channel:
+        yield provider_pb2_grpc.ResourceProviderStub(channel)
 
 
 def _struct(values: dict[str, Any]) -> struct_pb2.Struct:

@@ -12,14 +12,11 @@ import dataclasses
 import inspect
 import re
 import runpy
-import select
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pulumi_policy
 import pytest
 import yaml
@@ -33,6 +30,7 @@ import config
 from components import gateway as program_gateway
 from plan.evaluate import Evaluation, Registration
 from plan.policy_check import Violation, check
+from plugin_process import plugin_channel
 from policies import access, clusters, workloads
 from policies import gateway as pack_gateway
 from policies.pack import NAME, POLICIES
@@ -701,22 +699,9 @@ def test_value_unknown_in_preview_warns_instead_of_failing(blue: Evaluation) -> 
 @pytest.fixture(scope="session")
 def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
     """The pack served the way the CLI starts it: `python -m pulumi.policy <engine> <dir>`."""
-    process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", "policies"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        ready, _, _ = select.select([process.stdout], [], [], 60)
-        assert ready and process.stdout is not None, "the policy pack never printed its port"
-        port = process.stdout.readline().decode().strip()
-        assert port.isdigit(), process.stderr.read().decode() if process.stderr else port
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            yield analyzer_pb2_grpc.AnalyzerStub(channel)
-    finally:
-        process.kill()
-        process.wait()
+    command = [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", "policies"]
+    with plugin_channel(command, cwd=ROOT) as channel:
+        yield analyzer_pb2_grpc.AnalyzerStub(channel)
 
 
 def _struct(values: dict[str, Any]) -> struct_pb2.Struct:

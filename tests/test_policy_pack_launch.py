@@ -11,22 +11,19 @@ install step must have built exactly that one, with the pack's requirements in i
 from __future__ import annotations
 
 import os
-import re
-import select
 import shlex
-import subprocess
 import sys
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
 import yaml
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
+from plugin_process import plugin_channel
 from policies.pack import NAME, POLICIES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,22 +120,8 @@ def test_policy_pack_serves_from_the_virtualenv_the_cli_resolves() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME", "VIRTUAL_ENV")}
     env["PATH"] = f"{launch.virtualenv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env["VIRTUAL_ENV"] = str(launch.virtualenv)
-    process = subprocess.Popen(
-        [str(python), "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(launch.pack_dir)],
-        cwd=launch.pack_dir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        ready, _, _ = select.select([process.stdout], [], [], 60)
-        assert ready and process.stdout is not None, "the policy pack never printed its port"
-        port = process.stdout.readline().decode().strip()
-        assert re.fullmatch(r"\d+", port), process.stderr.read().decode() if process.stderr else ""
-        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-            info = analyzer_pb2_grpc.AnalyzerStub(channel).GetAnalyzerInfo(empty_pb2.Empty())
-        assert info.name == NAME
-        assert [p.name for p in info.policies] == [p.name for p in POLICIES]
-    finally:
-        process.kill()
-        process.wait()
+    command = [str(python), "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(launch.pack_dir)]
+    with plugin_channel(command, cwd=launch.pack_dir, env=env) as channel:
+        info = analyzer_pb2_grpc.AnalyzerStub(channel).GetAnalyzerInfo(empty_pb2.Empty())
+    assert info.name == NAME
+    assert [p.name for p in info.policies] == [p.name for p in POLICIES]
