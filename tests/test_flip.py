@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import pickle
-import subprocess
-import sys
 from dataclasses import asdict
 
-from conftest import ROOT, STACK, sample_config
+from conftest import STACK, sample_config
 from plan.diff import Plan, diff
 from plan.evaluate import Evaluation, evaluate
 
@@ -93,33 +90,3 @@ def test_evaluating_the_same_config_twice_plans_no_change(blue: Evaluation) -> N
     plan = diff(blue, again)
     assert plan.steps == ()
     assert len(plan.untouched) == len(plan.changes) == 58
-
-
-def test_forked_evaluation_gives_what_sequential_evaluation_gives(
-    blue: Evaluation, green: Evaluation
-) -> None:
-    # A fresh process, as the plan command is: this one already runs the runtime's threads, so
-    # here evaluate_both would take its sequential path.
-    script = (
-        "import pickle, sys, threading\n"
-        "sys.path[:0] = sys.argv[1:3]\n"
-        "from conftest import STACK, sample_config\n"
-        "from plan.evaluate import evaluate_both\n"
-        "assert threading.active_count() == 1\n"
-        "both = evaluate_both(sample_config('blue'), sample_config('green'), STACK)\n"
-        "sys.stdout.buffer.write(pickle.dumps(both))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script, str(ROOT), str(ROOT / "tests")],
-        capture_output=True,
-        check=True,
-        timeout=120,
-    )
-    base, head = pickle.loads(result.stdout)
-    assert {u: asdict(r) for u, r in base.resources.items()} == {
-        u: asdict(r) for u, r in blue.resources.items()
-    }
-    assert {u: asdict(r) for u, r in head.resources.items()} == {
-        u: asdict(r) for u, r in green.resources.items()
-    }
-    assert (base.outputs, head.outputs) == (blue.outputs, green.outputs)

@@ -54,6 +54,11 @@ def test_readme_command_plans_the_sample_flip_in_engine_order() -> None:
         ["create", "kubernetes:helm.sh/v3:Release"],
     ]
     assert "Policies: all passed on the head config." in out
+    # The command is a fresh, single-threaded process, so it evaluated the base in a forked
+    # child (plan.evaluate.evaluate_both); here, in a test worker that runs threads, the same
+    # plan is evaluated one config after the other. Any difference in what the fork recorded
+    # would show as a step or a count.
+    assert out == run_plan().stdout
 
 
 def test_markdown_format_renders_a_step_table() -> None:
