@@ -1,10 +1,7 @@
 """Reads the live gateway from ARM with azure-mgmt-network, as the caller who runs Pulumi.
 
-Credentials: the caller's own Azure CLI login (`AzureCliCredential`, which runs
-`az account get-access-token`). Locally that is `az login`; in the workflows `azure/login` logs
-the CLI in by OIDC before Pulumi runs, so the same credential serves both and no secret is stored.
-Not DefaultAzureCredential: on a laptop its ManagedIdentityCredential probes the instance metadata
-endpoint first, and which identity wins would depend on the machine.
+Which credential that is (the Azure CLI's login, or the job's own OIDC tokens on GitHub Actions) is
+decided in live_gateway/caller.py; no secret is stored either way.
 """
 
 from __future__ import annotations
@@ -12,10 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-
-# Seconds `az account get-access-token` may take; the SDK's default of 10 is tight for a CLI
-# that refreshes its token over the network first.
-CLI_TIMEOUT_SECONDS = 30
 
 _GATEWAY_ID = re.compile(
     r"^/subscriptions/(?P<subscription>[^/]+)/resourceGroups/(?P<group>[^/]+)/providers/"
@@ -49,17 +42,11 @@ class GatewayRef:
         return cls(found["subscription"], found["group"], found["name"])
 
 
-def caller_credential() -> Any:
-    from azure.identity import AzureCliCredential
-
-    return AzureCliCredential(process_timeout=CLI_TIMEOUT_SECONDS)
-
-
 class ArmGateway:
     """One gateway, read as REST JSON through the real client, its pipeline and its LRO poller.
 
     `endpoint` and `ca_bundle` exist so the same code reads a loopback ARM in tests; left None
-    they mean the public cloud and the system's trust store.
+    they mean the public cloud and the system's trust store. The gateway closes its credential.
     """
 
     def __init__(
@@ -73,6 +60,7 @@ class ArmGateway:
         from azure.mgmt.network import NetworkManagementClient
 
         self.ref = GatewayRef.parse(gateway_id)
+        self._credential = credential
         options: dict[str, Any] = {
             # The waiting loop owns retries and their deadline; the pipeline's own retry policy
             # would sleep up to minutes on a 429/5xx outside it.
@@ -105,6 +93,7 @@ class ArmGateway:
 
     def close(self) -> None:
         self._client.close()
+        self._credential.close()
 
 
 def _raw_json(pipeline_response: Any, _deserialized: Any, _headers: Any) -> dict[str, Any]:
@@ -120,24 +109,17 @@ _TRANSIENT_STATUS = frozenset({403, 404, 408, 409, 429})
 
 def _guarded(call: Any) -> dict[str, Any]:
     from azure.core.exceptions import (
-        ClientAuthenticationError,
         HttpResponseError,
         ServiceRequestError,
         ServiceResponseError,
     )
 
+    # A credential that cannot give a token raises GatewayReadError itself (caller.py), through
+    # the client's pipeline; it passes here untouched.
     try:
         return call()
     except (ServiceRequestError, ServiceResponseError) as err:
-        raise GatewayReadError(f"ARM unreachable ({_first_line(err)})", transient=True) from None
-    except ClientAuthenticationError as err:
-        if err.status_code is None:
-            # Raised by the credential itself: the CLI is not logged in, or its login expired.
-            raise GatewayReadError(
-                f"no Azure token from the Azure CLI ({_first_line(err)}); run `az login`",
-                transient=False,
-            ) from None
-        raise GatewayReadError(_describe(err), transient=False, status=err.status_code) from None
+        raise GatewayReadError(f"ARM unreachable ({first_line(err)})", transient=True) from None
     except HttpResponseError as err:
         status = err.status_code or 0
         transient = status in _TRANSIENT_STATUS or status >= 500
@@ -148,9 +130,9 @@ def _describe(err: Any) -> str:
     code = getattr(getattr(err, "error", None), "code", None) or err.reason or ""
     message = getattr(getattr(err, "error", None), "message", None) or ""
     text = f"HTTP {err.status_code} {code}".strip()
-    return f"{text}: {_first_line(message)}" if message else text
+    return f"{text}: {first_line(message)}" if message else text
 
 
-def _first_line(value: Any) -> str:
+def first_line(value: Any) -> str:
     text = str(value).strip().splitlines()
     return text[0][:300] if text else ""

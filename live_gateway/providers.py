@@ -1,7 +1,7 @@
 """The two dynamic providers: the cut-over verification and the retire guard.
 
 Why a dynamic provider rather than a Job in the cluster under AGIC's workload identity: it runs
-where `pulumi up` runs, as whoever runs it (their `az login`, or the workflow's OIDC login), so it
+where `pulumi up` runs, as whoever runs it (their `az login`, or the workflow's OIDC app), so it
 needs no new identity, no image and no role for AGIC beyond what AGIC has; it reads the gateway
 as ARM reports it, which a Job would too but only after its own image pull and token exchange,
 the very steps that can fail during a cut-over; and the engine never calls Create or Update in
@@ -30,7 +30,8 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from live_gateway.arm import ArmGateway, GatewayReadError, caller_credential
+from live_gateway.arm import ArmGateway, GatewayReadError
+from live_gateway.caller import caller_credential
 from live_gateway.serving import Expectation, addresses_in
 from live_gateway.waiting import retry_faults, wait_until_serving
 
@@ -60,22 +61,25 @@ def _without_provider(props: dict[str, Any]) -> dict[str, Any]:
 
 class _ArmAccess:
     """How a provider reaches ARM. Plain data, so the pickled provider is a few bytes and the
-    same in every evaluation; tests point it at a loopback ARM."""
+    same in every evaluation; tests point it at a loopback ARM and Entra ID. The credential is
+    chosen where the provider runs, from that process's environment (caller.py), never pickled."""
 
     def __init__(
         self,
         arm_endpoint: str | None = None,
         ca_bundle: str | None = None,
         poll_seconds: float = POLL_SECONDS,
+        authority_host: str | None = None,
     ) -> None:
         self.arm_endpoint = arm_endpoint
         self.ca_bundle = ca_bundle
         self.poll_seconds = poll_seconds
+        self.authority_host = authority_host
 
     def _gateway(self, gateway_id: str) -> ArmGateway:
         return ArmGateway(
             gateway_id,
-            caller_credential(),
+            caller_credential(self.authority_host, self.ca_bundle),
             self.arm_endpoint,
             self.ca_bundle,
             operation_poll_seconds=min(self.poll_seconds, 5),

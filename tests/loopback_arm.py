@@ -9,7 +9,8 @@ plain HTTP, so it serves TLS with a throwaway CA (trustme) that the client is po
 
 A fake `az` on PATH answers what azure-identity 1.27.0's AzureCliCredential runs
 (`az account get-access-token --output json --resource <ARM>`, _credentials/azure_cli.py), and the
-server refuses any request without that token: the credential path is the real one.
+server refuses any request without an accepted token (that one, or what a loopback Entra ID minted,
+tests/loopback_oidc.py): the credential path is the real one.
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ class LoopbackArm:
     def __init__(self, ca: trustme.CA, ca_path: Path) -> None:
         self.ca_path = str(ca_path)
         self.requests: list[tuple[str, str, str]] = []
+        self.accepted: set[str] = {TOKEN}
         self._gets: list[Answer] = []
         self._healths: list[Answer] = []
         self._operations: dict[str, int] = {}
@@ -140,7 +142,8 @@ class LoopbackArm:
 
     def answer(self, method: str, path: str, authorization: str) -> tuple[int, dict[str, str], Any]:
         self.requests.append((method, path, authorization))
-        if authorization != f"Bearer {TOKEN}":
+        scheme, _, token = authorization.partition(" ")
+        if scheme != "Bearer" or token not in self.accepted:
             return 401, {}, arm_error(401)
         route = path.split("?", 1)[0]
         if method == "GET" and route == GATEWAY_ID:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from live_gateway.arm import ArmGateway, caller_credential
+from live_gateway.arm import ArmGateway
+from live_gateway.caller import OIDC_SWITCH, REQUEST_TOKEN, REQUEST_URL, caller_credential
 from live_gateway.providers import GatewayServesProvider, RetireGuardProvider
 from live_gateway.serving import Expectation
 from live_gateway.waiting import Outcome, wait_until_serving
@@ -52,6 +53,9 @@ def arm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackArm]:
     with pytest.MonkeyPatch.context() as patch:
         # AzureCliCredential finds `az` with shutil.which at each token request.
         patch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+        # The Azure CLI's path, even where these tests run in a job that may request OIDC tokens.
+        for name in (OIDC_SWITCH, REQUEST_URL, REQUEST_TOKEN):
+            patch.delenv(name, raising=False)
         yield from serve(tmp)
 
 

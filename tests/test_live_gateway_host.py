@@ -4,7 +4,8 @@ The CLI starts `pulumi-resource-pulumi-python`, which runs `python -u -m pulumi.
 program's virtualenv, in the program's directory (pulumi/pulumi sdk/python/dist/
 pulumi-resource-pulumi-python; plugin.go ExecPlugin `cmd.Dir = pwd`). This starts that module the
 same way, hands it providers serialized by the SDK's own serialize_provider, and calls it over
-gRPC as the engine does; the providers then read the loopback ARM as the caller (fake `az`).
+gRPC as the engine does; the providers then read the loopback ARM as the caller: a fake `az`, or on
+GitHub Actions the job's OIDC token exchanged at a loopback Entra ID (tests/loopback_oidc.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +22,11 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from conftest import ROOT
+from live_gateway.caller import OIDC_SWITCH, REQUEST_TOKEN, REQUEST_URL
 from live_gateway.providers import GatewayServesProvider, RetireGuardProvider
 from loopback_arm import GATEWAY_ID, POOL, LoopbackArm, fake_az, gateway, health, serve
+from loopback_oidc import LoopbackCloud
+from loopback_oidc import serve as serve_cloud
 from plugin_process import plugin_channel
 
 URN = "urn:pulumi:prod::aks-bluegreen::pulumi-python:dynamic/cutover:{}::{}"
@@ -40,9 +45,17 @@ def host(
     bin_dir = tmp_path_factory.mktemp("host-bin")
     fake_az(bin_dir)
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    # The Azure CLI's path, even where these tests run in a job that may request OIDC tokens.
+    for name in (OIDC_SWITCH, REQUEST_URL, REQUEST_TOKEN):
+        env.pop(name, None)
+    yield from provider_host(env)
+
+
+def provider_host(env: dict[str, str]) -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
+    """`python -m pulumi.dynamic` in the program directory with `env`, as the CLI starts it."""
     # Nothing of the test run's import path leaks in: the host finds live_gateway because it
     # starts in the program directory, as under the CLI.
-    env.pop("PYTHONPATH", None)
+    env = {key: value for key, value in env.items() if key != "PYTHONPATH"}
     command = [sys.executable, "-u", "-m", "pulumi.dynamic"]
     with plugin_channel(command, cwd=ROOT, env=env) as channel:
         yield provider_pb2_grpc.ResourceProviderStub(channel)
@@ -161,3 +174,40 @@ def test_host_check_refuses_to_retire_a_cluster_that_still_serves(
     assert "still has 1 backend address(es) in blue's subnet 10.240.0.0/16 (10.240.0.7)" in (
         failure.reason
     )
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCloud]:
+    yield from serve_cloud(tmp_path_factory.mktemp("host-oidc"))
+
+
+def test_host_on_github_actions_signs_in_with_the_jobs_oidc_token(
+    tmp_path: Path, cloud: LoopbackCloud
+) -> None:
+    # The CLI's environment in the workflows' pulumi step; the CLI itself is logged out.
+    fake_az(tmp_path, logged_in=False)
+    env = {
+        **os.environ,
+        **cloud.environment(),
+        "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}",
+    }
+    cloud.script(GREEN, [3599])
+    provider = GatewayServesProvider(
+        cloud.arm.url, cloud.ca_path, poll_seconds=0.05, authority_host=cloud.entra.url
+    )
+    props = verification(cloud.arm, __provider=serialize_provider(provider))
+    host = provider_host(env)
+    try:
+        created = next(host).Create(
+            provider_pb2.CreateRequest(
+                urn=URN.format("GatewayServesActive", "cutover-gateway-serves"),
+                properties=_struct(props),
+            )
+        )
+    finally:
+        host.close()
+    outs = _plain(created.properties)
+    assert outs["serving"] is True, outs["message"]
+    assert len(cloud.github.issued) == 1
+    assert cloud.entra.assertions == cloud.github.issued
+    assert set(cloud.bearers()) == {"Bearer entra-arm-token-1"}
