@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +49,11 @@ def host(
     # The Azure CLI's path, even where these tests run in a job that may request OIDC tokens.
     for name in (OIDC_SWITCH, REQUEST_URL, REQUEST_TOKEN):
         env.pop(name, None)
-    yield from provider_host(env)
+    with provider_host(env) as stub:
+        yield stub
 
 
+@contextmanager
 def provider_host(env: dict[str, str]) -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
     """`python -m pulumi.dynamic` in the program directory with `env`, as the CLI starts it."""
     # Nothing of the test run's import path leaks in: the host finds live_gateway because it
@@ -196,16 +199,13 @@ def test_host_on_github_actions_signs_in_with_the_jobs_oidc_token(
         cloud.arm.url, cloud.ca_path, poll_seconds=0.05, authority_host=cloud.entra.url
     )
     props = verification(cloud.arm, __provider=serialize_provider(provider))
-    host = provider_host(env)
-    try:
-        created = next(host).Create(
+    with provider_host(env) as host:
+        created = host.Create(
             provider_pb2.CreateRequest(
                 urn=URN.format("GatewayServesActive", "cutover-gateway-serves"),
                 properties=_struct(props),
             )
         )
-    finally:
-        host.close()
     outs = _plain(created.properties)
     assert outs["serving"] is True, outs["message"]
     assert len(cloud.github.issued) == 1
