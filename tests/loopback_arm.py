@@ -16,15 +16,15 @@ tests/loopback_oidc.py): the credential path is the real one.
 from __future__ import annotations
 
 import json
-import ssl
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import trustme
+
+from loopback_tls import TlsJsonServer
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 GATEWAY_ID = (
@@ -114,15 +114,8 @@ class LoopbackArm:
         self._operations: dict[str, int] = {}
         self._results: dict[str, Any] = {}
         self._lock = threading.Lock()
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ca.issue_cert("127.0.0.1").configure_cert(context)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self.url = f"https://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), daemon=True
-        )
-        self._thread.start()
+        self._server = TlsJsonServer(ca, self._respond)
+        self.url = self._server.url
 
     def script(self, gets: list[Answer], healths: list[Answer] | None = None) -> None:
         with self._lock:
@@ -133,8 +126,12 @@ class LoopbackArm:
         return sum(1 for m, path, _ in self.requests if m == method and contains in path)
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.close()
+
+    def _respond(
+        self, method: str, path: str, headers: dict[str, str], _body: bytes
+    ) -> tuple[int, dict[str, str], Any]:
+        return self.answer(method, path, headers.get("Authorization", ""))
 
     def _next(self, queue: list[Answer]) -> Answer:
         with self._lock:
@@ -176,33 +173,6 @@ def _as_response(answer: Answer) -> tuple[int, dict[str, str], Any]:
     if isinstance(answer, int):
         return answer, {}, arm_error(answer)
     return 200, {}, answer
-
-
-def _handler(arm: LoopbackArm) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
-            status, headers, body = arm.answer(
-                self.command, self.path, self.headers.get("Authorization", "")
-            )
-            payload = b"" if body is None else json.dumps(body).encode()
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = _serve  # noqa: N815 - http.server's dispatch names
-        do_POST = _serve  # noqa: N815
-
-        def log_message(self, *_: Any) -> None:
-            pass
-
-    return Handler
 
 
 def fake_az(directory: Path, logged_in: bool = True) -> Path:

@@ -23,12 +23,10 @@ from __future__ import annotations
 
 import base64
 import json
-import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -36,6 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 import trustme
 
 from loopback_arm import POOL, LoopbackArm, gateway, health
+from loopback_tls import TlsJsonServer
 
 TENANT = "11111111-1111-1111-1111-111111111111"
 CLIENT = "22222222-2222-2222-2222-222222222222"
@@ -50,44 +49,18 @@ ARM_SCOPE = "https://management.azure.com/.default"
 Response = tuple[int, Any]
 
 
-class _TlsJsonServer:
-    """A threaded HTTPS server answering JSON from `respond(method, path, headers, body)`."""
+def _plain(
+    respond: Callable[[str, str, dict[str, str], bytes], Response],
+) -> Callable[[str, str, dict[str, str], bytes], tuple[int, dict[str, str], Any]]:
+    """GitHub's and Entra ID's answers here carry no headers of their own."""
 
-    def __init__(
-        self, ca: trustme.CA, respond: Callable[[str, str, dict[str, str], bytes], Response]
-    ) -> None:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ca.issue_cert("127.0.0.1").configure_cert(context)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(respond))
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self.url = f"https://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+    def with_headers(
+        method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], Any]:
+        status, answer = respond(method, path, headers, body)
+        return status, {}, answer
 
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-def _handler(respond: Callable[[str, str, dict[str, str], bytes], Response]) -> type:
-    class Handler(BaseHTTPRequestHandler):
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            status, answer = respond(self.command, self.path, dict(self.headers.items()), body)
-            payload = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = _serve  # noqa: N815 - http.server's dispatch names
-        do_POST = _serve  # noqa: N815
-
-        def log_message(self, *_: Any) -> None:
-            pass
-
-    return Handler
+    return with_headers
 
 
 def _segment(value: dict[str, Any]) -> str:
@@ -107,7 +80,7 @@ class LoopbackGitHub:
         self.requests: list[tuple[str, str, str]] = []
         self.issued: list[str] = []
         self._lock = threading.Lock()
-        self._server = _TlsJsonServer(ca, self._respond)
+        self._server = TlsJsonServer(ca, _plain(self._respond))
         self.request_url = f"{self._server.url}{REQUEST_PATH}?api-version=2.0"
 
     def reset(self) -> None:
@@ -163,7 +136,7 @@ class LoopbackEntra:
         self.lifetimes: list[int] = [3599]
         self.refuse: str | None = None
         self._lock = threading.Lock()
-        self._server = _TlsJsonServer(ca, self._respond)
+        self._server = TlsJsonServer(ca, _plain(self._respond))
         self.url = self._server.url
 
     def script(self, lifetimes: list[int], refuse: str | None = None) -> None:
