@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from plan.evaluate import Evaluation, evaluate  # noqa: E402
+from plan.evaluate import Evaluation, Registration, evaluate  # noqa: E402
 from plan.stack_file import read_config  # noqa: E402
 
 STACK = "prod"
@@ -82,3 +82,14 @@ def evaluate_variant() -> Callable[..., Evaluation]:
         return cache[key]
 
     return run
+
+
+@pytest.fixture(params=("blue", "green"))
+def stack(request: pytest.FixtureRequest) -> Evaluation:
+    """Each sample stack in turn: what holds in one position must hold in the other."""
+    return request.getfixturevalue(request.param)
+
+
+def by_name(stack: Evaluation, name: str) -> Registration:
+    [found] = [r for r in stack.resources.values() if r.name == name]
+    return found

@@ -14,7 +14,7 @@ import config
 from components.access import SECRETS_READ
 from components.kubeconfig import AKS_SERVER_APP_ID, KubeconfigError, entra_kubeconfig
 from components.role_grant import ROLE_IDS
-from conftest import sample_config
+from conftest import by_name, sample_config
 from plan.cloud_mocks import TENANT_ID, cluster_ca, kubeconfig_for, stable_uuid
 from plan.evaluate import Evaluation, Registration
 
@@ -35,16 +35,6 @@ CREDENTIAL_FIELDS = (
     "username",
     "auth-provider",
 )
-
-
-@pytest.fixture(params=COLORS)
-def stack(request: pytest.FixtureRequest) -> Evaluation:
-    return request.getfixturevalue(request.param)
-
-
-def by_name(stack: Evaluation, name: str) -> Registration:
-    [found] = [r for r in stack.resources.values() if r.name == name]
-    return found
 
 
 def cluster_id(color: str) -> str:

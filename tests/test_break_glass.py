@@ -14,7 +14,7 @@ import config
 import transition
 from components.agic import disabled_subject, federated_subject
 from components.cluster import UNREACHABLE_KUBECONFIG
-from conftest import ROOT, STACK, with_overrides
+from conftest import ROOT, STACK, by_name, with_overrides
 from plan.diff import diff
 from plan.evaluate import Evaluation
 
@@ -27,11 +27,6 @@ BREAK_GLASS = {"active": "green", "breakGlass": {"unreachableCluster": "blue"}}
 @pytest.fixture(scope="module")
 def failover(evaluate_variant: Callable[..., Evaluation]) -> Evaluation:
     return evaluate_variant("blue", **BREAK_GLASS)
-
-
-def by_name(stack: Evaluation, name: str) -> Any:
-    [found] = [r for r in stack.resources.values() if r.name == name]
-    return found
 
 
 def test_delete_unreachable_is_set_only_on_the_declared_cluster_and_only_while_declared(

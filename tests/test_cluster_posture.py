@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 import config
-from conftest import ACCESS, STACK, with_overrides
-from plan.evaluate import Evaluation, Registration, evaluate
+from conftest import ACCESS, STACK, by_name, with_overrides
+from plan.evaluate import Evaluation, evaluate
 
 COLORS = ("blue", "green")
 WINDOWS = {
@@ -32,16 +32,6 @@ PINNED_AS_BUILT = {
     "networkPolicy": "none",
     "encryptionAtHost": False,
 }
-
-
-@pytest.fixture(params=COLORS)
-def stack(request: pytest.FixtureRequest) -> Evaluation:
-    return request.getfixturevalue(request.param)
-
-
-def by_name(stack: Evaluation, name: str) -> Registration:
-    [found] = [r for r in stack.resources.values() if r.name == name]
-    return found
 
 
 def parse(**clusters: dict[str, Any]) -> config.StackConfig:

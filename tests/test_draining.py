@@ -28,11 +28,6 @@ DRAINING_TIMEOUT = "appgw.ingress.kubernetes.io/connection-draining-timeout"
 APP = {"name": "aspnetapp", "image": "mcr.microsoft.com/dotnet/samples:aspnetapp"}
 
 
-@pytest.fixture(params=COLORS)
-def stack(request: pytest.FixtureRequest) -> Evaluation:
-    return request.getfixturevalue(request.param)
-
-
 def app_objects(stack: Evaluation, color: str) -> dict[str, Registration]:
     return {
         kind: stack.one(typ, f"{color}-aspnetapp-{suffix}")

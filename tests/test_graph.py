@@ -13,6 +13,7 @@ from components.agic import CHART, TOKEN_AUDIENCE
 from components.gateway import AGIC_OWNED_PROPERTIES
 from components.role_grant import ROLE_IDS
 from config import SAMPLE_IMAGE
+from conftest import by_name
 from plan.cloud_mocks import stable_uuid
 from plan.evaluate import Evaluation, Registration
 
@@ -29,11 +30,6 @@ def active(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def stack(request: pytest.FixtureRequest, active: str) -> Evaluation:
     return request.getfixturevalue(active)
-
-
-def by_name(stack: Evaluation, name: str) -> Registration:
-    [found] = [r for r in stack.resources.values() if r.name == name]
-    return found
 
 
 def parent_name(stack: Evaluation, reg: Registration) -> str:

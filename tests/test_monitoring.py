@@ -15,8 +15,8 @@ from components.monitoring import (
     PERFORMANCE_LOG,
     gateway_log_categories,
 )
-from conftest import ACCESS
-from plan.evaluate import Evaluation, Registration
+from conftest import ACCESS, by_name
+from plan.evaluate import Evaluation
 
 RG = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/aksbg-prod-rg"
 WORKSPACE_ID = f"{RG}/providers/Microsoft.OperationalInsights/workspaces/aksbg-prod-logs"
@@ -26,11 +26,6 @@ MONITORING_TYPES = {
     "azure-native:monitor:DataCollectionRule",
     "azure-native:monitor:DataCollectionRuleAssociation",
 }
-
-
-def by_name(stack: Evaluation, name: str) -> Registration:
-    [found] = [r for r in stack.resources.values() if r.name == name]
-    return found
 
 
 def test_one_protected_pay_as_you_go_workspace_with_the_configured_retention(
