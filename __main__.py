@@ -8,7 +8,6 @@ import pulumi
 from pulumi_azure_native import resources
 
 import config
-import transition
 from components.agic import Agic, AgicArgs
 from components.cutover_verification import CutoverVerification, CutoverVerificationArgs
 from components.gateway import Gateway, GatewayArgs
@@ -21,6 +20,7 @@ from components.monitoring import (
 from components.network import Network, NetworkArgs
 from components.retire_guard import RetireGuard, RetireGuardArgs
 from components.slot import Slot, SlotArgs
+from config import transition
 
 # 1. Load and validate the whole config: a bad value stops here, before anything is created.
 cfg = config.load()

@@ -100,7 +100,7 @@ class Workload(pulumi.ComponentResource):
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
                     spec=k8s.core.v1.PodSpecArgs(
                         # Counted from before preStop: outlasts preStop + the gateway's draining
-                        # (config._check_workload_timing).
+                        # (config/rules.py).
                         termination_grace_period_seconds=cfg.termination_grace_period_seconds,
                         # The app never calls the Kubernetes API; a mounted token is only loot.
                         automount_service_account_token=False,

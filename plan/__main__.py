@@ -16,12 +16,12 @@ import traceback
 from pathlib import Path
 
 import config
-import transition
+from config import transition
+from config.stack_file import StackFile, StackFileError, read_stack_file
 from plan.diff import diff
 from plan.evaluate import PROGRAM_DIR, ProgramError, as_config_text, evaluate_both
 from plan.policy_check import check, mandatory
 from plan.render import PlanReport, render
-from plan.stack_file import StackFile, StackFileError, read_stack_file
 
 EXIT_REFUSED = 1
 EXIT_INVALID = 2

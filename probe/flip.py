@@ -59,7 +59,7 @@ class ProbeSpec:
 def specs(stack_file: Path, address: str) -> list[ProbeSpec]:
     """One probe per workload of the stack, from the stack file as the program reads it."""
     from config import COLORS, PROJECT, parse
-    from plan.stack_file import read_config
+    from config.stack_file import read_config
 
     prefix = f"{PROJECT}:"
     raw = {k[len(prefix) :]: v for k, v in read_config(stack_file).items() if k.startswith(prefix)}

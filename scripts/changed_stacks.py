@@ -14,7 +14,7 @@ branch since then are not reported as the pull request's.
 - Pulumi.blue.yaml and Pulumi.green.yaml are the samples: documentation of the two positions of
   the switch, not deployed environments. They are left out unless --include-samples is given.
 - With --all-on-program-change, a change to the program every stack runs (Pulumi.yaml,
-  __main__.py, config.py, components/, live_gateway/, policies/, requirements.txt) reports every
+  __main__.py, config/, components/, live_gateway/, policies/, requirements.txt) reports every
   stack file present at HEAD: such a change reaches every environment, so every one must be
   previewed.
 - BASE may be the all-zero SHA GitHub sends for a push that created the branch: then every stack
@@ -44,8 +44,8 @@ STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[^/]+)\.yaml$")
 STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 # What `pulumi up` runs for every stack: a change here reaches every environment.
-PROGRAM_FILES = frozenset({"Pulumi.yaml", "__main__.py", "config.py", "requirements.txt"})
-PROGRAM_DIRS = ("components/", "live_gateway/", "policies/")
+PROGRAM_FILES = frozenset({"Pulumi.yaml", "__main__.py", "requirements.txt"})
+PROGRAM_DIRS = ("components/", "config/", "live_gateway/", "policies/")
 
 # GitHub's `before` for a push that created the branch.
 NULL_SHA = re.compile(r"^0+$")

@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from config.stack_file import read_config  # noqa: E402
 from plan.evaluate import Evaluation, Registration, evaluate  # noqa: E402
-from plan.stack_file import read_config  # noqa: E402
 
 STACK = "prod"
 # The one required key besides `active`: a valid deploying principal for tests that parse a

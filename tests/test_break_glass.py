@@ -11,9 +11,9 @@ import yaml
 from test_plan_cli import run_plan, stack_file, step_lines
 
 import config
-import transition
 from components.agic import disabled_subject, federated_subject
 from components.cluster import UNREACHABLE_KUBECONFIG
+from config import transition
 from conftest import ROOT, STACK, by_name, with_overrides
 from plan.diff import diff
 from plan.evaluate import Evaluation

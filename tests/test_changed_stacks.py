@@ -181,7 +181,7 @@ def test_the_null_sha_of_a_first_push_lists_every_stack_at_head(repo: Repo) -> N
     "path",
     [
         "__main__.py",
-        "config.py",
+        "config/model.py",
         "Pulumi.yaml",
         "requirements.txt",
         "components/agic.py",

@@ -222,7 +222,7 @@ def test_waf_v2_gateway_firewall_mode_defaults_to_prevention(
 def test_bad_config_raises_run_error_before_any_resource(monkeypatch: pytest.MonkeyPatch) -> None:
     import pulumi
 
-    monkeypatch.setattr(config, "_raw_project_config", lambda: {"active": "teal"})
+    monkeypatch.setattr(config.reading, "_raw_project_config", lambda: {"active": "teal"})
     with pytest.raises(pulumi.RunError, match="aks-bluegreen:active: 'teal' is not a cluster"):
         config.load()
 

@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 
 import config
 import plan.__main__ as plan_main
+from config.stack_file import StackFileError, read_stack_file
 from conftest import ROOT, STACK, sample_config
 from plan.evaluate import Evaluation, evaluate
-from plan.stack_file import StackFileError, read_stack_file
 
 # What pydantic would say in its own words; none of it may reach a user.
 _INTERNALS = re.compile(

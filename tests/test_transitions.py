@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import config
-import transition
+from config import transition
 from conftest import STACK, with_overrides
 from plan.diff import diff
 from plan.evaluate import Evaluation, ProgramError, evaluate

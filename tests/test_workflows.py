@@ -255,7 +255,7 @@ def test_preview_runs_on_pull_requests_touching_the_program_or_a_stack() -> None
     assert paths >= {
         "Pulumi.*.yaml",
         "__main__.py",
-        "config.py",
+        "config/**",
         "components/**",
         "live_gateway/**",
         "policies/**",

@@ -1,0 +1,75 @@
+"""Azure and AKS facts the config enforces, each with where it is documented.
+
+A limit lives here once; the value types, the model and the rules import it, and every message
+that enforces one names its source.
+"""
+
+from __future__ import annotations
+
+# Where each limit below is documented; every message that enforces one names it.
+AKS_SYSTEM_POOLS = "learn.microsoft.com/azure/aks/use-system-pools"
+AKS_MAX_PODS = "learn.microsoft.com/azure/aks/concepts-network-ip-address-planning"
+AKS_QUOTAS = "learn.microsoft.com/azure/aks/quotas-skus-regions"
+AKS_NAMING = "aka.ms/aks-naming-rules"
+AKS_MAINTENANCE = "learn.microsoft.com/azure/aks/planned-maintenance"
+AKS_SURGE = "learn.microsoft.com/azure/aks/upgrade-aks-node-pools-rolling"
+APPGW_SCALING = (
+    "learn.microsoft.com/azure/application-gateway/application-gateway-autoscaling-zone-redundant"
+)
+
+
+# quotas-skus-regions: "don't use B series VMs and the following VM SKUs ... on system node pools".
+TOO_SMALL_FOR_AKS = {"Standard_A0", "Standard_A1", "Standard_A1_v2", "Standard_F1", "Standard_F1s"}
+SYSTEM_POOL_MIN_VCPUS = 4
+SYSTEM_POOL_MIN_PODS = 30
+
+
+AVAILABILITY_ZONES: tuple[str, ...] = ("1", "2", "3")
+
+
+# Temp (local) disk in GiB of system-pool sizes (4+ vCPUs) whose ephemeral OS support is
+# documented; 0: no temp disk. All those with one hold an ephemeral OS disk (EPHEMERAL_MIN_GIB).
+# Ddsv5: learn.microsoft.com/azure/virtual-machines/sizes/general-purpose/ddsv5-series;
+# Dsv5: .../dsv5-series ("No local storage", "Ephemeral OS Disk: Not Supported").
+TEMP_DISK_GIB: dict[str, int] = {
+    "Standard_D4ds_v5": 150,
+    "Standard_D8ds_v5": 300,
+    "Standard_D16ds_v5": 600,
+    "Standard_D32ds_v5": 1200,
+    "Standard_D48ds_v5": 1800,
+    "Standard_D64ds_v5": 2400,
+    "Standard_D96ds_v5": 3600,
+    **{f"Standard_D{cpus}s_v5": 0 for cpus in (2, 4, 8, 16, 32, 48, 64, 96)},
+}
+# AKS sizes an ephemeral OS disk to the temp disk when that holds at least 128 GiB, and refuses
+# an explicit Ephemeral request that does not fit (AKS concepts-storage.md, "Ephemeral OS disks").
+EPHEMERAL_MIN_GIB = 128
+
+
+GATEWAY_SKUS: tuple[str, ...] = ("Standard_v2", "WAF_v2")
+# The predefined policies of 2022: TLS 1.2 minimum with TLS 1.3, v2 gateways only; the "S" one
+# also drops the CBC ciphers. The older ones lack TLS 1.3 or allow TLS 1.0/1.1, which Application
+# Gateway stopped accepting in August 2025 (learn.microsoft.com, application-gateway-ssl-policy-
+# overview).
+TLS_POLICIES: tuple[str, ...] = ("AppGwSslPolicy20220101S", "AppGwSslPolicy20220101")
+
+
+DRAINING_TIMEOUT_SECONDS = 30
+DRAINING_RANGE = (1, 3600)
+PRE_STOP_DELAY_SECONDS = 90
+# Longer than preStop + draining (120): see rules.py, _check_workload_timing.
+TERMINATION_GRACE_PERIOD_SECONDS = 125
+# AKS fails a node upgrade whose drain outlasts the node pool's drainTimeoutInMinutes, 30 minutes
+# unless set (AgentPoolUpgradeSettings.drainTimeoutInMinutes in the AKS API): a pod that may take
+# longer to terminate makes every node it runs on undrainable.
+AKS_DRAIN_TIMEOUT_SECONDS = 30 * 60
+# The preStop `sleep` handler needs PodLifecycleSleepAction, on by default since 1.30 (beta) and GA
+# in 1.34 (kubernetes pkg/features/kube_features.go); older API servers refuse the Deployment.
+SLEEP_ACTION_SINCE = (1, 30)
+
+
+# aka.ms/aks-naming-rules: AKS names each cluster's node resource group
+# MC_<resource group>_<cluster>_<region>, and that name may be at most 80 characters. With a
+# namePrefix of at most 12 it is the binding limit: the cluster name (63) and DNS prefix (54)
+# built from the same parts stay shorter.
+NODE_RESOURCE_GROUP_MAX = 80

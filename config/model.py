@@ -1,0 +1,553 @@
+"""The stack config as one pydantic model: each field with its default and single-value checks.
+
+Every default reproduces the runbook: one VNet, a gateway subnet, 10.240.0.0/16 for blue and
+10.241.0.0/16 for green, Azure CNI, three replicas of aspnetapp. Checks across keys are in
+rules.py and run once the whole model is read.
+"""
+
+from __future__ import annotations
+
+import re
+from ipaddress import IPv4Address, IPv4Network
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from config import rules
+from config.limits import (
+    AKS_MAINTENANCE,
+    AKS_MAX_PODS,
+    AKS_SURGE,
+    AKS_SYSTEM_POOLS,
+    APPGW_SCALING,
+    AVAILABILITY_ZONES,
+    DRAINING_RANGE,
+    DRAINING_TIMEOUT_SECONDS,
+    EPHEMERAL_MIN_GIB,
+    PRE_STOP_DELAY_SECONDS,
+    TEMP_DISK_GIB,
+    TERMINATION_GRACE_PERIOD_SECONDS,
+    TLS_POLICIES,
+)
+from config.values import (
+    COLORS,
+    MINUTES_PER_WEEK,
+    VERSION,
+    WEEKDAYS,
+    Address,
+    Cidr,
+    Color,
+    ConfigError,
+    ObjectId,
+    Weekday,
+    dns_label,
+    image_reference,
+    quoted_clock,
+    show,
+    system_pool_vm_size,
+    within,
+    zone_names,
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+class NetworkConfig(_Model):
+    vnet_cidr: Cidr = IPv4Network("10.224.0.0/11")
+    # Application Gateway v2 needs a subnet of its own; Microsoft recommends a /24 so the
+    # gateway can scale out, and refuses to share it with anything else.
+    gateway_subnet_cidr: Cidr = IPv4Network("10.225.0.0/24")
+    # Cluster-internal ranges: must not overlap the VNet, or pods cannot reach VNet addresses.
+    service_cidr: Cidr = IPv4Network("10.0.0.0/16")
+    dns_service_ip: Address = IPv4Address("10.0.0.10")
+
+
+class MaintenanceWindow(_Model):
+    """A weekly window in which AKS may upgrade this cluster; AKS reads `day` and `startTime` in
+    the window's `utcOffset` (AKS planned-maintenance.md, maintenance window properties)."""
+
+    day: Weekday
+    start_time: Annotated[str, BeforeValidator(quoted_clock)] = Field(
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$"
+    )
+    # AKS asks for at least four hours when auto-upgrade uses the window (planned-maintenance.md);
+    # the API caps a window at 24 hours.
+    duration_hours: Annotated[int, within(4, 24, f"AKS: {AKS_MAINTENANCE}")] = 4
+    utc_offset: Annotated[str, BeforeValidator(quoted_clock)] = Field(
+        default="+00:00", pattern=r"^[+-](0\d|1[0-4]):[0-5]\d$"
+    )
+
+    def utc_span(self) -> tuple[int, int]:
+        """(start, length) in minutes of the UTC week, Monday 00:00 UTC being minute 0."""
+        hours, minutes = (int(part) for part in self.start_time.split(":"))
+        offset_hours, offset_minutes = (int(part) for part in self.utc_offset[1:].split(":"))
+        offset = (offset_hours * 60 + offset_minutes) * (-1 if self.utc_offset[0] == "-" else 1)
+        local = WEEKDAYS.index(self.day) * 24 * 60 + hours * 60 + minutes
+        return (local - offset) % MINUTES_PER_WEEK, self.duration_hours * 60
+
+    def overlaps(self, other: MaintenanceWindow) -> bool:
+        """Whether the two weekly windows share a minute, wrapping from Sunday into Monday."""
+        start, length = self.utc_span()
+        other_start, other_length = other.utc_span()
+        return (other_start - start) % MINUTES_PER_WEEK < length or (
+            start - other_start
+        ) % MINUTES_PER_WEEK < other_length
+
+    def describe(self) -> str:
+        return f"{self.day} {self.start_time} UTC{self.utc_offset} for {self.duration_hours} h"
+
+
+class MaintenanceConfig(_Model):
+    # Kubernetes patch upgrades (AKS's aksManagedAutoUpgradeSchedule for the `patch` channel).
+    patch: MaintenanceWindow
+    # Node image upgrades (aksManagedNodeOSUpgradeSchedule for the `NodeImage` channel).
+    node_image: MaintenanceWindow
+
+
+# Non-overlapping defaults: each cluster rolls its nodes on its own nights, so an upgrade never
+# takes both colors at once and the standby can always take traffic from the active one.
+_DEFAULT_MAINTENANCE: dict[str, dict[str, dict[str, Any]]] = {
+    "blue": {
+        "patch": {"day": "Monday", "startTime": "02:00"},
+        "nodeImage": {"day": "Tuesday", "startTime": "02:00"},
+    },
+    "green": {
+        "patch": {"day": "Wednesday", "startTime": "02:00"},
+        "nodeImage": {"day": "Thursday", "startTime": "02:00"},
+    },
+}
+
+
+def _with_default_maintenance(color: str, cluster: Any) -> Any:
+    """The cluster's raw config with its color's default windows where it names none."""
+    if not isinstance(cluster, dict):
+        return cluster
+    given = cluster.get("maintenance", {})
+    if not isinstance(given, dict):
+        return cluster
+    merged = dict(_DEFAULT_MAINTENANCE[color])
+    merged.update(given)
+    return {**cluster, "maintenance": merged}
+
+
+class ClusterConfig(_Model):
+    enabled: bool = True
+    kubernetes_version: str
+    subnet_cidr: Cidr
+    # Per-cluster overrides of network.serviceCidr / dnsServiceIp. AKS cannot change either on an
+    # existing cluster (azure-native replaces it), so a new range is rolled out one cluster at a
+    # time: set it on the standby, cut over, then on the other, then in `network`.
+    service_cidr: Cidr | None = None
+    dns_service_ip: Address | None = None
+    # The one node pool is the system pool: use-system-pools says a system pool "must contain
+    # at least two nodes"; the API allows at most 1000 per pool (ManagedClusterAgentPoolProfile
+    # `count`, and the node pool limit in quotas-skus-regions).
+    node_count: Annotated[int, within(2, 1000, f"AKS system node pools: {AKS_SYSTEM_POOLS}")] = 3
+    # A size with a temp disk large enough for an ephemeral OS disk (Standard_D4ds_v5: 150 GiB).
+    vm_size: Annotated[str, AfterValidator(system_pool_vm_size)] = "Standard_D4ds_v5"
+    # Ephemeral OS disks live on the host: faster reimage and scale, no replicated OS disk.
+    os_disk_type: Literal["Ephemeral", "Managed"] = "Ephemeral"
+    # Spread over three zones; fixed when the node pool is created. [] in a region without zones.
+    availability_zones: Annotated[tuple[str, ...], BeforeValidator(zone_names)] = AVAILABILITY_ZONES
+    # Azure CNI reserves max_pods + 1 VNet addresses per node up front. AKS enforces 10-250
+    # per node, and at least 30 pods per system pool (checked with node_count below). 110 is the
+    # per-node pod count Kubernetes is designed for (kubernetes.io "Considerations for large
+    # clusters").
+    max_pods: Annotated[int, within(10, 250, f"AKS maximum pods per node: {AKS_MAX_PODS}")] = 110
+    # Nodes added during an upgrade. Set explicitly: AKS documents 1 (upgrade-aks-node-pools-
+    # rolling.md) while the 2025-09-01 API spec says 10%; the address check must know which.
+    max_surge: Annotated[int, within(1, 100, f"this program's limit; AKS: {AKS_SURGE}")] = 1
+    # Cilium on plain Azure CNI (node subnet); `none` keeps a cluster built without an engine.
+    network_policy: Literal["cilium", "none"] = "cilium"
+    # Host-based encryption of the node VMs' OS and temp disks and caches, which with ephemeral
+    # OS disks is where the OS disk lives. The subscription needs the Microsoft.Compute/
+    # EncryptionAtHost feature registered first, and the setting is fixed when the node pool is
+    # created (AKS enable-host-encryption.md): on by default, `false` where it cannot be had.
+    encryption_at_host: bool = True
+    maintenance: MaintenanceConfig
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _version_is_aks_shaped(cls, value: str) -> str:
+        if not VERSION.match(value):
+            raise ValueError(
+                f"{show(value)} is not a Kubernetes version AKS accepts; "
+                'write MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. "1.33" (quote it in YAML)'
+            )
+        return value
+
+    @field_validator("availability_zones")
+    @classmethod
+    def _zones_distinct(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for zone in value:
+            if zone not in AVAILABILITY_ZONES:
+                raise ValueError(
+                    f"{zone!r} is not an availability zone; Azure numbers a region's zones 1, 2 "
+                    "and 3 (use [] in a region without zones)"
+                )
+        if len(set(value)) != len(value):
+            raise ValueError(f"{list(value)} names a zone twice; list each zone once")
+        return value
+
+    def addresses_needed(self) -> int:
+        # Nodes and surge nodes each take one address plus max_pods for their pods (AKS
+        # concepts-network-ip-address-planning.md); Azure keeps 5 addresses of every subnet.
+        return (self.node_count + self.max_surge) * (self.max_pods + 1) + 5
+
+    def os_disk_note(self) -> str | None:
+        """What to check when the size's temp disk is not in the table; None when it is known."""
+        if self.os_disk_type != "Ephemeral" or self.vm_size in TEMP_DISK_GIB:
+            return None
+        return (
+            f"{self.vm_size} is not among the sizes this program knows the temp disk of; AKS "
+            f"refuses an ephemeral OS disk unless the size supports ephemeral OS disks and its "
+            f"temp disk holds at least {EPHEMERAL_MIN_GIB} GiB: check 'Temp Disk Size' on the "
+            "size's page at learn.microsoft.com/azure/virtual-machines/sizes, or set "
+            "osDiskType: Managed"
+        )
+
+
+def _default_clusters() -> dict[str, ClusterConfig]:
+    return {
+        color: ClusterConfig.model_validate(
+            _with_default_maintenance(color, {"kubernetesVersion": version, "subnetCidr": subnet})
+        )
+        for color, version, subnet in (
+            ("blue", "1.33", "10.240.0.0/16"),
+            ("green", "1.34", "10.241.0.0/16"),
+        )
+    }
+
+
+class Principal(_Model):
+    object_id: ObjectId
+    # ARM checks the type against Entra ID and refuses a mismatch (UnmatchedPrincipalType).
+    type: Literal["ServicePrincipal", "User", "Group"] = "ServicePrincipal"
+
+
+class AccessConfig(_Model):
+    """Who may use the clusters' Kubernetes API; local accounts are disabled, so no one else."""
+
+    # Runs `pulumi up`: Azure Kubernetes Service RBAC Cluster Admin on each cluster.
+    deployer: Principal
+    # Runs pull-request previews: read-only (README "Who may use the clusters").
+    preview: Principal | None = None
+    # Entra groups AKS binds to cluster-admin through Kubernetes RBAC: break-glass for operators.
+    admin_group_object_ids: tuple[ObjectId, ...] = ()
+
+
+class GatewayConfig(_Model):
+    # AGIC drives only v2 gateways; WAF_v2 adds the firewall policy components/gateway.py creates.
+    sku: Literal["Standard_v2", "WAF_v2"] = "Standard_v2"
+    # A fixed capacity is manual scale mode: 1 to 125 instances.
+    capacity: Annotated[int, within(1, 125, f"Application Gateway v2: {APPGW_SCALING}")] = 2
+    # Azure fixes a gateway's and a Standard public IP's zones when they are created. Empty: no
+    # zones, for a region that has none.
+    zones: tuple[Literal["1", "2", "3"], ...] = AVAILABILITY_ZONES
+    tls_policy: Literal["AppGwSslPolicy20220101S", "AppGwSslPolicy20220101"] = TLS_POLICIES[0]
+    # Only with WAF_v2; unset there means Prevention.
+    waf_mode: Literal["Detection", "Prevention"] | None = None
+
+    @field_validator("sku", mode="before")
+    @classmethod
+    def _sku_is_offered(cls, value: Any) -> Any:
+        # Built from the field's own type, so the message never offers a value it then refuses.
+        offered = gateway_skus()
+        if not isinstance(value, str) or value not in offered:
+            raise ValueError(f"{show(value)} is not offered; use {' or '.join(offered)}")
+        return value
+
+    @field_validator("zones", mode="before")
+    @classmethod
+    def _zones_are_text(cls, value: Any) -> Any:
+        # YAML reads `zones: [1, 2, 3]` as numbers; ARM takes them as strings.
+        if isinstance(value, list | tuple):
+            return tuple(str(zone) if isinstance(zone, int) else zone for zone in value)
+        return value
+
+    @field_validator("zones")
+    @classmethod
+    def _zones_unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError(f"{list(value)} names a zone twice; list each zone once")
+        return tuple(sorted(value))
+
+    @model_validator(mode="after")
+    def _waf_mode_needs_waf(self) -> GatewayConfig:
+        if self.waf_mode is not None and self.sku != "WAF_v2":
+            raise ConfigError(
+                "gateway.wafMode",
+                f"applies only to sku WAF_v2, but sku is {self.sku}; "
+                "set gateway.sku to WAF_v2 or remove wafMode",
+            )
+        return self
+
+    @property
+    def firewall_mode(self) -> str | None:
+        """The WAF policy's mode, or None when the gateway has no firewall."""
+        if self.sku != "WAF_v2":
+            return None
+        return self.waf_mode or "Prevention"
+
+
+def gateway_skus() -> tuple[str, ...]:
+    """The gateway SKUs this program accepts, in the order the README lists them."""
+    return get_args(GatewayConfig.model_fields["sku"].annotation)
+
+
+class AgicConfig(_Model):
+    chart_version: str = "1.9.8"
+    namespace: str = "agic"
+    # The chart accepts 30-300 s. Without it AGIC only reacts to Kubernetes events and never
+    # repairs drift on the gateway made outside Kubernetes.
+    reconcile_period_seconds: Annotated[
+        int, within(30, 300, "AGIC chart values.yaml, reconcilePeriodSeconds")
+    ] = 60
+
+    @field_validator("chart_version")
+    @classmethod
+    def _chart_version_is_semver(cls, value: str) -> str:
+        if not re.match(r"^\d+\.\d+\.\d+$", value):
+            raise ValueError(f"{show(value)} is not a chart version; write it like 1.9.8")
+        return value
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace_is_dns_label(cls, value: str) -> str:
+        return dns_label(value)
+
+
+class WorkloadConfig(_Model):
+    name: str
+    image: str
+    replicas: Annotated[int, within(1, 100, "this program's limit")] = 3
+    container_port: Annotated[int, within(1, 65535, "TCP ports")] = 8080
+    path: str = "/"
+    host: str | None = None
+    health_path: str = "/"
+    namespace: str | None = None
+    # How a pod leaves the gateway's backend pool without dropping a request. Defaults from AGIC
+    # 1.9.8 docs/how-tos/minimize-downtime-during-deployments.md (a preStop delay of at least
+    # 90 s, draining of about 30 s); the three are checked together in rules.py.
+    # drainingTimeoutSeconds: how long the gateway lets in-flight requests finish on a member
+    # AGIC removed. preStopDelaySeconds: how long a terminating pod keeps serving before SIGTERM;
+    # AGIC's write that removes it from the pool has to land within it.
+    draining_timeout_seconds: int = DRAINING_TIMEOUT_SECONDS
+    pre_stop_delay_seconds: int = PRE_STOP_DELAY_SECONDS
+    termination_grace_period_seconds: int = TERMINATION_GRACE_PERIOD_SECONDS
+
+    @field_validator("path", "health_path")
+    @classmethod
+    def _paths_are_absolute(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"{show(value)} is not an absolute path; start it with /")
+        return value
+
+    @field_validator("name", "namespace")
+    @classmethod
+    def _names_are_dns_labels(cls, value: str | None) -> str | None:
+        return None if value is None else dns_label(value)
+
+    @field_validator("draining_timeout_seconds")
+    @classmethod
+    def _draining_within_azure_limits(cls, value: int) -> int:
+        # azure-rest-api-specs network stable/2024-05-01 applicationGateway.json,
+        # ApplicationGatewayConnectionDraining.drainTimeoutInSec: minimum 1, maximum 3600. AGIC
+        # 1.9.8 copies the annotation unchecked (pkg/appgw/backendhttpsettings.go), so ARM would
+        # refuse AGIC's whole gateway write and the gateway would stop following the cluster.
+        if not DRAINING_RANGE[0] <= value <= DRAINING_RANGE[1]:
+            raise ValueError(
+                f"{value} is outside what Application Gateway accepts for connection draining; "
+                f"set {DRAINING_RANGE[0]} to {DRAINING_RANGE[1]} seconds "
+                f"(default {DRAINING_TIMEOUT_SECONDS})"
+            )
+        return value
+
+    @field_validator("pre_stop_delay_seconds")
+    @classmethod
+    def _pre_stop_delay_positive(cls, value: int) -> int:
+        # Kubernetes validates a preStop sleep of 0 or less as invalid (zero only behind the
+        # PodLifecycleSleepActionAllowZero gate), and without a delay nothing keeps a pod
+        # serving while AGIC removes it from the pool.
+        if value < 1:
+            raise ValueError(
+                f"{value} leaves no time for AGIC to take the pod out of the gateway's pool; "
+                f"set at least 1 second (default {PRE_STOP_DELAY_SECONDS}, AGIC's guidance)"
+            )
+        return value
+
+    @field_validator("image")
+    @classmethod
+    def _image_is_a_reference(cls, value: str) -> str:
+        return image_reference(value)
+
+    @property
+    def resolved_namespace(self) -> str:
+        return self.namespace or self.name
+
+
+# The runbook's app, pinned: the multi-architecture index the `aspnetapp` tag named when
+# Microsoft last published it (dotnet/versions build-info/docker/
+# image-info.dotnet-dotnet-docker-main-samples.json, 2026-08-11: .NET 10 on Alpine, port 8080).
+SAMPLE_IMAGE = (
+    "mcr.microsoft.com/dotnet/samples:aspnetapp"
+    "@sha256:b8e94412a96b19ac12c78a7064af1bb0a6f584e752b9de7cc31ca4d45ead36b0"
+)
+# curl's own image: small, and `sh` for the status-code check; the digest of its 8.11.1 tag.
+SMOKE_IMAGE = (
+    "curlimages/curl:8.11.1@sha256:c1fe1679c34d9784c1b0d1e5f62ac0a79fca01fb6377cdd33e90473c6f9f9a69"
+)
+
+
+def _default_workloads() -> tuple[WorkloadConfig, ...]:
+    return (WorkloadConfig(name="aspnetapp", image=SAMPLE_IMAGE),)
+
+
+class SmokeConfig(_Model):
+    image: str = SMOKE_IMAGE
+    attempts: Annotated[int, within(1, 60, "this program's limit")] = 10
+    timeout_seconds: Annotated[int, within(1, 60, "this program's limit")] = 5
+
+    @field_validator("image")
+    @classmethod
+    def _image_is_a_reference(cls, value: str) -> str:
+        return image_reference(value)
+
+
+class CutoverConfig(_Model):
+    # How long `pulumi up` waits for the live gateway to serve the active cluster after AGIC's
+    # release. AGIC writes in 10-20 s; a role or federated credential still propagating can take
+    # minutes. At least one AGIC reconcile period, at most an hour.
+    timeout_seconds: int = Field(default=600, ge=60, le=3600)
+
+
+class MonitoringConfig(_Model):
+    retention_in_days: int = 30
+
+    @field_validator("retention_in_days")
+    @classmethod
+    def _retention_azure_allows(cls, value: int) -> int:
+        # A pay-as-you-go (PerGB2018) workspace keeps 30 to 730 days, the first 31 included in
+        # the ingestion price (learn.microsoft.com/azure/azure-monitor/logs/
+        # data-retention-configure; terraform-provider-azurerm's log_analytics_workspace:
+        # "either 7 (Free Tier only) or range between 30 and 730").
+        if not 30 <= value <= 730:
+            raise ValueError(
+                f"{value} days is not a retention Azure allows for a pay-as-you-go workspace; "
+                "use 30 to 730"
+            )
+        return value
+
+
+class BreakGlassConfig(_Model):
+    # The cluster whose API server cannot be reached. Its Kubernetes objects leave the state
+    # without a call to it, and its AGIC loses its federated credential (README: "Break glass").
+    unreachable_cluster: Color
+
+    @field_validator("unreachable_cluster", mode="before")
+    @classmethod
+    def _is_a_color(cls, value: Any) -> Any:
+        if not isinstance(value, str) or value not in COLORS:
+            raise ValueError(f"{show(value)} is not a cluster; name blue or green")
+        return value
+
+
+class StackConfig(_Model):
+    active: Color
+    location: str = "westeurope"
+    name_prefix: str = "aksbg"
+    network: NetworkConfig = NetworkConfig()
+    gateway: GatewayConfig = GatewayConfig()
+    clusters: dict[Color, ClusterConfig] = Field(default_factory=_default_clusters)
+    agic: AgicConfig = AgicConfig()
+    workloads: tuple[WorkloadConfig, ...] = Field(default_factory=_default_workloads, min_length=1)
+    smoke: SmokeConfig = SmokeConfig()
+    cutover: CutoverConfig = CutoverConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
+    break_glass: BreakGlassConfig | None = None
+    access: AccessConfig
+
+    @field_validator("active", mode="before")
+    @classmethod
+    def _active_is_a_color(cls, value: Any) -> Any:
+        if not isinstance(value, str) or value not in COLORS:
+            raise ValueError(f"{show(value)} is not a cluster; set it to blue or green")
+        return value
+
+    @field_validator("location")
+    @classmethod
+    def _location_is_a_region_name(cls, value: str) -> str:
+        if not re.match(r"^[a-z0-9]+$", value):
+            raise ValueError(
+                f"{show(value)} is not an Azure region name; write it like westeurope "
+                "(`az account list-locations -o table` lists them)"
+            )
+        return value
+
+    @field_validator("name_prefix")
+    @classmethod
+    def _name_prefix_fits_azure_names(cls, value: str) -> str:
+        if not re.match(r"^[a-z][a-z0-9]{1,11}$", value):
+            raise ValueError(
+                f"{show(value)} cannot start Azure resource names; use 2 to 12 lower-case "
+                "letters and digits, starting with a letter"
+            )
+        return value
+
+    @field_validator("clusters", mode="before")
+    @classmethod
+    def _both_colors_declared(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            missing = [color for color in COLORS if color not in value]
+            unknown = [key for key in value if key not in COLORS]
+            if unknown:
+                raise ValueError(
+                    f"unknown cluster {show(unknown[0])}; the clusters are blue and green"
+                )
+            if missing:
+                raise ValueError(
+                    f"cluster {missing[0]!r} is missing; declare both blue and green "
+                    "(retire one with enabled: false)"
+                )
+            return {color: _with_default_maintenance(color, value[color]) for color in COLORS}
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> StackConfig:
+        rules.check(self)
+        return self
+
+    @property
+    def standby(self) -> Color:
+        return "green" if self.active == "blue" else "blue"
+
+    def enabled_colors(self) -> list[Color]:
+        return [color for color in COLORS if self.clusters[color].enabled]
+
+    def cluster_network(self, color: Color) -> NetworkConfig:
+        """The network one cluster is built with: the shared one, with its own overrides."""
+        cluster = self.clusters[color]
+        return self.network.model_copy(
+            update={
+                "service_cidr": cluster.service_cidr or self.network.service_cidr,
+                "dns_service_ip": cluster.dns_service_ip or self.network.dns_service_ip,
+            }
+        )
+
+    @property
+    def unreachable(self) -> Color | None:
+        """The cluster the break-glass declares unreachable, if any."""
+        return self.break_glass.unreachable_cluster if self.break_glass else None
