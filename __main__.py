@@ -10,6 +10,7 @@ from pulumi_azure_native import resources
 import config
 from components.agic import Agic, AgicArgs
 from components.cutover_verification import CutoverVerification, CutoverVerificationArgs
+from components.dns import DnsRecords, DnsRecordsArgs
 from components.gateway import Gateway, GatewayArgs
 from components.monitoring import (
     ContainerInsights,
@@ -20,7 +21,7 @@ from components.monitoring import (
 from components.network import Network, NetworkArgs
 from components.retire_guard import RetireGuard, RetireGuardArgs
 from components.slot import Slot, SlotArgs
-from config import transition
+from config import rules, transition
 
 # 1. Load and validate the whole config: a bad value stops here, before anything is created.
 cfg = config.load()
@@ -69,6 +70,16 @@ def declare() -> None:
             config=cfg.gateway,
         ),
     )
+    for note in rules.unused_certificates(cfg):
+        pulumi.log.warn(note, resource=gateway)
+    # 3a. The apps' names in the user's DNS zone, aliased to the gateway's public IP.
+    if cfg.dns is not None:
+        DnsRecords(
+            "dns",
+            DnsRecordsArgs(
+                config=cfg.dns, workloads=cfg.workloads, public_ip_id=gateway.public_ip_id
+            ),
+        )
 
     # 3b. One Log Analytics workspace: the gateway's access log and both clusters' containers.
     monitoring = Monitoring(
@@ -103,6 +114,7 @@ def declare() -> None:
                 agic_namespace=cfg.agic.namespace,
                 unreachable=color == cfg.unreachable,
                 log_analytics_workspace_id=monitoring.workspace_id,
+                certificates_installed=gateway.certificates_installed,
             ),
         )
         for color in cfg.enabled_colors()
@@ -150,6 +162,7 @@ def declare() -> None:
             release_name=agic.release_name,
             agic=cfg.agic,
             timeout_seconds=cfg.cutover.timeout_seconds,
+            certificates=cfg.gateway.certificates,
         ),
     )
 

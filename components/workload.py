@@ -44,6 +44,9 @@ AGIC_INGRESS_CLASS = "azure/application-gateway"
 # finish for the timeout (Azure docs, Application Gateway features, "Connection draining").
 CONNECTION_DRAINING = "appgw.ingress.kubernetes.io/connection-draining"
 CONNECTION_DRAINING_TIMEOUT = "appgw.ingress.kubernetes.io/connection-draining-timeout"
+# AGIC 1.9.8 pkg/annotations/ingress_annotations.go AppGwSslCertificate and SslRedirectKey.
+APPGW_SSL_CERTIFICATE = "appgw.ingress.kubernetes.io/appgw-ssl-certificate"
+SSL_REDIRECT = "appgw.ingress.kubernetes.io/ssl-redirect"
 # The .NET runtime creates its diagnostics IPC socket in $TMPDIR (/tmp) at startup and fails to
 # start when it cannot (dotnet/runtime#86259); ASP.NET Core buffers large request bodies there
 # too. The read-only root filesystem keeps everything else immutable. Data-protection keys
@@ -60,12 +63,32 @@ class WorkloadArgs:
     provider: k8s.Provider
     # Where the Application Gateway's instances live: the only outside source the app admits.
     gateway_subnet_cidr: str
+    # The gateway with its certificates installed (components/gateway.py); None without any.
+    certificates_installed: pulumi.Resource | None = None
+
+
+def tls_annotations(cfg: WorkloadConfig) -> dict[str, str]:
+    """AGIC's annotations for HTTPS at the gateway with a certificate already installed on it.
+
+    AGIC 1.9.8 (pkg/appgw/ingress_rules.go processIngressRuleWithTLS) makes an HTTPS listener
+    for the rule's host that references the gateway's own certificate of that name, across
+    namespaces, and with ssl-redirect also the HTTP listener whose rule redirects to it
+    (pkg/appgw/redirects.go). The certificate stays the gateway's: whichever cluster's AGIC
+    writes, it is on the gateway, so a flip never moves or re-uploads it.
+    """
+    if cfg.tls is None:
+        return {}
+    return {
+        APPGW_SSL_CERTIFICATE: cfg.tls.certificate,
+        SSL_REDIRECT: "true" if cfg.tls.redirect_http else "false",
+    }
 
 
 class Workload(pulumi.ComponentResource):
     namespace: str
     service_name: str
     service_url: str
+    route_url: str
 
     def __init__(
         self, name: str, args: WorkloadArgs, opts: pulumi.ResourceOptions | None = None
@@ -192,6 +215,7 @@ class Workload(pulumi.ComponentResource):
                     # installed after the app; awaiting one would stall every update for 10
                     # minutes and fail.
                     "pulumi.com/skipAwait": "true",
+                    **tls_annotations(cfg),
                 },
             ),
             spec=k8s.networking.v1.IngressSpecArgs(
@@ -217,7 +241,16 @@ class Workload(pulumi.ComponentResource):
                     )
                 ],
             ),
-            opts=in_namespace,
+            # AGIC ignores an Ingress naming a certificate the gateway lacks (pkg/controller/
+            # prune.go pruneNoSslCertificate), so the annotation appears only once the gateway
+            # write that installs the certificate has succeeded.
+            opts=(
+                pulumi.ResourceOptions.merge(
+                    in_namespace, pulumi.ResourceOptions(depends_on=[args.certificates_installed])
+                )
+                if cfg.tls is not None and args.certificates_installed is not None
+                else in_namespace
+            ),
         )
         # A node drain or upgrade evicts one pod at a time and never more: all but one replica
         # keep serving. maxUnavailable 1 always leaves an eviction allowed while every pod is
@@ -249,7 +282,8 @@ class Workload(pulumi.ComponentResource):
         )
         self.namespace = ns
         self.service_name = cfg.name
-        self.service_url = (
-            f"http://{cfg.name}.{ns}.svc.cluster.local:{SERVICE_PORT}{cfg.health_path}"
-        )
+        base = f"http://{cfg.name}.{ns}.svc.cluster.local:{SERVICE_PORT}"
+        self.service_url = f"{base}{cfg.health_path}"
+        # What the gateway's rule sends to the Service: the route's own path (the smoke gate's).
+        self.route_url = f"{base}{cfg.path}"
         self.register_outputs({"namespace": ns, "serviceUrl": self.service_url})

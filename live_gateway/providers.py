@@ -32,8 +32,9 @@ from pulumi.dynamic import (
 
 from live_gateway.arm import ArmGateway, GatewayReadError
 from live_gateway.caller import caller_credential
+from live_gateway.listeners import HttpsRoute, wait_until_https
 from live_gateway.serving import Expectation, addresses_in
-from live_gateway.waiting import retry_faults, wait_until_serving
+from live_gateway.waiting import ROLLBACK, Outcome, retry_faults, wait_until_serving
 
 PROVIDER_KEY = "__provider"
 # The resource types the program registers these providers under (pulumi.dynamic.Resource
@@ -116,10 +117,21 @@ class GatewayServesProvider(_ArmAccess, ResourceProvider):
         except GatewayReadError as err:
             outcome = {"serving": False, "waitedSeconds": 0, "message": str(err), "seen": {}}
             return {**_without_provider(props), **outcome}
+        timeout = float(props["timeoutSeconds"])
         try:
-            result = wait_until_serving(
-                gateway, expect, float(props["timeoutSeconds"]), self.poll_seconds
-            )
+            result = wait_until_serving(gateway, expect, timeout, self.poll_seconds)
+            # Apps with TLS: once the pools serve the active cluster, the same AGIC write must
+            # also have given each host its HTTPS listener with a certificate the gateway could
+            # install, or HTTPS clients get nothing while the pools look right.
+            routes = [HttpsRoute.from_props(route) for route in props.get("https") or []]
+            if result.serving and routes:
+                https = wait_until_https(
+                    gateway,
+                    routes,
+                    max(timeout - result.waited_seconds, self.poll_seconds),
+                    self.poll_seconds,
+                )
+                result = https_outcome(result, https, expect.active)
         finally:
             gateway.close()
         return {
@@ -129,6 +141,20 @@ class GatewayServesProvider(_ArmAccess, ResourceProvider):
             "message": result.message,
             "seen": result.seen,
         }
+
+
+def https_outcome(pools: Outcome, https: Outcome, active: str) -> Outcome:
+    """The verification's one outcome: the pools' verdict, then the HTTPS one."""
+    seen = {**pools.seen, "https": https.seen}
+    waited = pools.waited_seconds + https.waited_seconds
+    if https.serving:
+        return Outcome(True, waited, f"{pools.message}; {https.message}", seen)
+    return Outcome(
+        False,
+        waited,
+        f"the gateway serves {active} but {https.message}; {ROLLBACK}",
+        seen,
+    )
 
 
 class RetireGuardProvider(_ArmAccess, ResourceProvider):
