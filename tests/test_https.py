@@ -6,6 +6,8 @@ under mocks in both positions and rolled back.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
@@ -19,6 +21,7 @@ from conftest import ACCESS, STACK, by_name, with_overrides
 from plan.cloud_mocks import SUBSCRIPTION_ID
 from plan.diff import diff
 from plan.evaluate import Evaluation, ProgramError, evaluate
+from plan.policy_check import Violation, check
 
 SECRET = "https://shop-kv.vault.azure.net/secrets/shop-tls"
 CERTIFICATES = [
@@ -292,3 +295,79 @@ def test_rollback_with_tls_restores_exactly_the_blue_graph(
     assert {u: c.action for u, c in forward.changes.items()} == {
         u: c.action for u, c in back.changes.items()
     }
+
+
+# --- the policy pack -------------------------------------------------------------------------
+
+
+def _gateway_edited(stack: Evaluation, edit: Callable[[dict[str, Any]], None]) -> Evaluation:
+    gateway = stack.one(GATEWAY)
+    inputs = copy.deepcopy(gateway.inputs)
+    edit(inputs)
+    resources = {**stack.resources, gateway.urn: dataclasses.replace(gateway, inputs=inputs)}
+    return Evaluation(resources, stack.outputs, stack.invokes)
+
+
+def _mandatory(violations: list[Violation]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for violation in violations:
+        if violation.mandatory:
+            found.setdefault(violation.policy, []).append(violation.message)
+    return found
+
+
+def test_tls_variant_passes_every_policy(tls_blue: Evaluation, tls_green: Evaluation) -> None:
+    for stack in (tls_blue, tls_green):
+        assert check(stack) == []
+
+
+def test_ingress_naming_a_certificate_no_gateway_carries_is_refused(
+    tls_blue: Evaluation,
+) -> None:
+    broken = _gateway_edited(tls_blue, lambda inputs: inputs.pop("sslCertificates"))
+    found = _mandatory(check(broken))
+    # Without its certificates the gateway must also ignore them again.
+    assert set(found) == {"tls-certificate-on-gateway", "gateway-ignores-agic-owned"}
+    assert len(found["tls-certificate-on-gateway"]) == 2  # one Ingress per cluster
+    assert "names certificate 'shop-tls', which no gateway in the stack carries" in (
+        found["tls-certificate-on-gateway"][0]
+    )
+
+
+@pytest.mark.parametrize(
+    ("certificate", "words"),
+    [
+        ({"keyVaultSecretId": SECRET + "/0123abcd"}, "not a versionless Key Vault secret URL"),
+        ({"keyVaultSecretId": None}, "not a versionless Key Vault secret URL"),
+        ({"keyVaultSecretId": None, "data": "MIIK", "password": "x"}, "is uploaded as data"),
+    ],
+)
+def test_gateway_certificates_come_from_key_vault_without_a_version(
+    tls_blue: Evaluation, certificate: dict[str, Any], words: str
+) -> None:
+    def edit(inputs: dict[str, Any]) -> None:
+        inputs["sslCertificates"][0].update(certificate)
+
+    found = _mandatory(check(_gateway_edited(tls_blue, edit)))
+    assert set(found) == {"gateway-certificates-from-key-vault"}
+    assert words in found["gateway-certificates-from-key-vault"][0]
+
+
+def test_redirect_without_a_certificate_is_refused(tls_blue: Evaluation) -> None:
+    ingress = tls_blue.one(INGRESS, "blue-aspnetapp-ingress")
+    inputs = copy.deepcopy(ingress.inputs)
+    inputs["metadata"]["annotations"].pop("appgw.ingress.kubernetes.io/appgw-ssl-certificate")
+    resources = {**tls_blue.resources, ingress.urn: dataclasses.replace(ingress, inputs=inputs)}
+    found = _mandatory(check(Evaluation(resources, tls_blue.outputs, tls_blue.invokes)))
+    assert set(found) == {"tls-certificate-on-gateway"}
+    assert "ssl-redirect: true without" in found["tls-certificate-on-gateway"][0]
+
+
+def test_a_certificate_no_ingress_names_is_only_advised(
+    evaluate_variant: Callable[..., Evaluation],
+) -> None:
+    stack = evaluate_variant("blue", gateway={"certificates": CERTIFICATES})
+    violations = check(stack)
+    assert [(v.policy, v.enforcement_level) for v in violations] == [
+        ("gateway-certificate-used", "advisory")
+    ]
