@@ -329,8 +329,9 @@ def test_ingress_naming_a_certificate_no_gateway_carries_is_refused(
     # Without its certificates the gateway must also ignore them again.
     assert set(found) == {"tls-certificate-on-gateway", "gateway-ignores-agic-owned"}
     assert len(found["tls-certificate-on-gateway"]) == 2  # one Ingress per cluster
-    assert "names certificate 'shop-tls', which no gateway in the stack carries" in (
-        found["tls-certificate-on-gateway"][0]
+    assert (
+        "names certificate 'shop-tls', which no gateway in the stack carries"
+        in (found["tls-certificate-on-gateway"][0])
     )
 
 
