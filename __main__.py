@@ -9,6 +9,7 @@ from pulumi_azure_native import resources
 
 import config
 from components.agic import Agic, AgicArgs
+from components.certificate_gate import CertificateGate, CertificateGateArgs
 from components.cutover_verification import CutoverVerification, CutoverVerificationArgs
 from components.dns import DnsRecords, DnsRecordsArgs
 from components.gateway import Gateway, GatewayArgs
@@ -72,7 +73,21 @@ def declare() -> None:
     )
     for note in rules.unused_certificates(cfg):
         pulumi.log.warn(note, resource=gateway)
-    # 3a. The apps' names in the user's DNS zone, aliased to the gateway's public IP.
+    # 3a. No app names a certificate before the live gateway reports it installed.
+    certificates = (
+        CertificateGate(
+            "certificates",
+            CertificateGateArgs(
+                gateway_id=gateway.gateway_id,
+                gateway=gateway.resource,
+                certificates=cfg.gateway.certificates,
+                timeout_seconds=cfg.cutover.timeout_seconds,
+            ),
+        )
+        if cfg.gateway.certificates
+        else None
+    )
+    # 3b. The apps' names in the user's DNS zone, aliased to the gateway's public IP.
     if cfg.dns is not None:
         DnsRecords(
             "dns",
@@ -81,7 +96,7 @@ def declare() -> None:
             ),
         )
 
-    # 3b. One Log Analytics workspace: the gateway's access log and both clusters' containers.
+    # 3c. One Log Analytics workspace: the gateway's access log and both clusters' containers.
     monitoring = Monitoring(
         "monitoring",
         MonitoringArgs(
@@ -114,7 +129,7 @@ def declare() -> None:
                 agic_namespace=cfg.agic.namespace,
                 unreachable=color == cfg.unreachable,
                 log_analytics_workspace_id=monitoring.workspace_id,
-                certificates_installed=gateway.certificates_installed,
+                certificates_ready=certificates.ready if certificates else None,
             ),
         )
         for color in cfg.enabled_colors()

@@ -98,9 +98,9 @@ class Gateway(pulumi.ComponentResource):
     gateway_name: pulumi.Output[str]
     public_ip_address: pulumi.Output[str]
     public_ip_id: pulumi.Output[str]
-    # What an Ingress naming a certificate waits for: the gateway with its certificates installed.
-    # None when no certificate is configured.
-    certificates_installed: pulumi.Resource | None
+    # The gateway resource itself, whose write installs the certificates (components/
+    # certificate_gate.py waits on it).
+    resource: network.ApplicationGateway
 
     def __init__(
         self, name: str, args: GatewayArgs, opts: pulumi.ResourceOptions | None = None
@@ -219,7 +219,7 @@ class Gateway(pulumi.ComponentResource):
         self.gateway_name = gateway.name
         self.public_ip_address = public_ip.ip_address.apply(lambda ip: ip or "")
         self.public_ip_id = public_ip.id
-        self.certificates_installed = gateway if args.config.certificates else None
+        self.resource = gateway
         self.register_outputs(
             {
                 "gatewayId": self.gateway_id,

@@ -40,8 +40,8 @@ class SlotArgs:
     # Declared unreachable by the break-glass: only its Azure resources are declared, and its
     # Kubernetes objects leave the state without a call to it (components/cluster.py).
     unreachable: bool = False
-    # The gateway with the certificates installed, which an Ingress naming one waits for.
-    certificates_installed: pulumi.Resource | None = None
+    # Resolves once the gateway has the certificates installed: an Ingress naming one waits.
+    certificates_ready: pulumi.Output[bool] | None = None
 
 
 class Slot(pulumi.ComponentResource):
@@ -82,7 +82,7 @@ class Slot(pulumi.ComponentResource):
                     app,
                     provider,
                     str(args.network.gateway_subnet_cidr),
-                    args.certificates_installed,
+                    args.certificates_ready,
                 ),
                 child,
             )

@@ -63,11 +63,14 @@ class WorkloadArgs:
     provider: k8s.Provider
     # Where the Application Gateway's instances live: the only outside source the app admits.
     gateway_subnet_cidr: str
-    # The gateway with its certificates installed (components/gateway.py); None without any.
-    certificates_installed: pulumi.Resource | None = None
+    # Resolves once the live gateway has the certificates installed (components/
+    # certificate_gate.py); None when no certificate is configured.
+    certificates_ready: pulumi.Output[bool] | None = None
 
 
-def tls_annotations(cfg: WorkloadConfig) -> dict[str, str]:
+def tls_annotations(
+    cfg: WorkloadConfig, ready: pulumi.Output[bool] | None = None
+) -> dict[str, pulumi.Input[str]]:
     """AGIC's annotations for HTTPS at the gateway with a certificate already installed on it.
 
     AGIC 1.9.8 (pkg/appgw/ingress_rules.go processIngressRuleWithTLS) makes an HTTPS listener
@@ -78,8 +81,13 @@ def tls_annotations(cfg: WorkloadConfig) -> dict[str, str]:
     """
     if cfg.tls is None:
         return {}
+    name = cfg.tls.certificate
+    # Made from the gate's verdict: AGIC ignores an Ingress naming a certificate the gateway
+    # lacks (pkg/controller/prune.go pruneNoSslCertificate), so the name reaches the cluster only
+    # once the gateway has it; while it has not, the Ingress is not registered at all.
+    certificate: pulumi.Input[str] = name if ready is None else ready.apply(lambda _: name)
     return {
-        APPGW_SSL_CERTIFICATE: cfg.tls.certificate,
+        APPGW_SSL_CERTIFICATE: certificate,
         SSL_REDIRECT: "true" if cfg.tls.redirect_http else "false",
     }
 
@@ -215,7 +223,7 @@ class Workload(pulumi.ComponentResource):
                     # installed after the app; awaiting one would stall every update for 10
                     # minutes and fail.
                     "pulumi.com/skipAwait": "true",
-                    **tls_annotations(cfg),
+                    **tls_annotations(cfg, args.certificates_ready),
                 },
             ),
             spec=k8s.networking.v1.IngressSpecArgs(
@@ -241,16 +249,7 @@ class Workload(pulumi.ComponentResource):
                     )
                 ],
             ),
-            # AGIC ignores an Ingress naming a certificate the gateway lacks (pkg/controller/
-            # prune.go pruneNoSslCertificate), so the annotation appears only once the gateway
-            # write that installs the certificate has succeeded.
-            opts=(
-                pulumi.ResourceOptions.merge(
-                    in_namespace, pulumi.ResourceOptions(depends_on=[args.certificates_installed])
-                )
-                if cfg.tls is not None and args.certificates_installed is not None
-                else in_namespace
-            ),
+            opts=in_namespace,
         )
         # A node drain or upgrade evicts one pod at a time and never more: all but one replica
         # keep serving. maxUnavailable 1 always leaves an eviction allowed while every pod is

@@ -104,40 +104,49 @@ def certificate_states(gateway: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     }
 
 
+def certificate_findings(
+    certificates: Mapping[str, Mapping[str, str]], name: str, secret: str, host: str = ""
+) -> list[str]:
+    """What keeps one configured certificate from being served: missing, not provisioned, or
+    read from another secret than the configured one; nothing when it is installed."""
+    by_name = {key.casefold(): state for key, state in certificates.items()}
+    state = by_name.get(name.casefold())
+    serving = f" for {host}" if host else ""
+    if state is None:
+        return [
+            f"certificate {name!r}{serving} is not on the gateway (AGIC then ignores the app's "
+            "Ingress); the gateway write that installs it has not succeeded: run "
+            "`pulumi up --refresh` again and read its error"
+        ]
+    findings: list[str] = []
+    if state["provisioningState"] != SUCCEEDED:
+        now = state["provisioningState"] or "in no state"
+        findings.append(
+            f"certificate {name!r} is {now}, not {SUCCEEDED}: the gateway's identity may not read "
+            f"{secret} (Key Vault Secrets User on the secret, and the vault's firewall letting "
+            "trusted Azure services in; Azure Advisor names the Key Vault error)"
+        )
+    if state["keyVaultSecretId"] and not _same_secret(state["keyVaultSecretId"], secret):
+        findings.append(
+            f"certificate {name!r} comes from {state['keyVaultSecretId']}, not the configured "
+            f"{secret}: something other than this program wrote it; run `pulumi up --refresh`"
+        )
+    return findings
+
+
 def judge_https(gateway: Mapping[str, Any], routes: Sequence[HttpsRoute]) -> HttpsVerdict:
     """Serving over HTTPS iff every route has its listener, certificate and redirect as ARM
     reports them; every finding is listed, each naming the host and what to fix."""
     certificates = certificate_states(gateway)
-    by_name = {name.casefold(): (name, state) for name, state in certificates.items()}
     findings: list[str] = []
     listeners: dict[str, list[str]] = {}
     for route in routes:
-        found = by_name.get(route.certificate.casefold())
-        if found is None:
-            findings.append(
-                f"certificate {route.certificate!r} for {route.host} is not on the gateway "
-                "(AGIC then ignores the app's Ingress); the gateway write that installs it has "
-                "not succeeded: run `pulumi up --refresh` again and read its error"
-            )
-            continue
-        _, state = found
-        if state["provisioningState"] != SUCCEEDED:
-            now = state["provisioningState"] or "in no state"
-            findings.append(
-                f"certificate {route.certificate!r} is {now}, not {SUCCEEDED}: the gateway's "
-                "identity may not read "
-                f"{route.key_vault_secret_id} (Key Vault Secrets User on the secret, and the "
-                "vault's firewall letting trusted Azure services in; Azure Advisor names the "
-                "Key Vault error)"
-            )
-        if state["keyVaultSecretId"] and not _same_secret(
-            state["keyVaultSecretId"], route.key_vault_secret_id
-        ):
-            findings.append(
-                f"certificate {route.certificate!r} comes from {state['keyVaultSecretId']}, not "
-                f"the configured {route.key_vault_secret_id}: something other than this program "
-                "wrote it; run `pulumi up --refresh`"
-            )
+        problems = certificate_findings(
+            certificates, route.certificate, route.key_vault_secret_id, route.host
+        )
+        findings.extend(problems)
+        if route.certificate.casefold() not in {name.casefold() for name in certificates}:
+            continue  # not on the gateway: no listener can present it
         https = _listeners_for(gateway, route.host, "Https")
         listeners[route.host] = [str(listener.get("name", "")) for listener in https]
         if not https:

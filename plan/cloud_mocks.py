@@ -79,6 +79,13 @@ def _dynamic(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str
             "message": f"offline plan: `pulumi up` verifies that the live gateway serves {active}",
             "seen": {},
         }
+    if typ == f"{_DYNAMIC}CertificatesInstalled":
+        return "certificates-installed", {
+            **inputs,
+            "installed": True,
+            "message": "offline plan: `pulumi up` waits for the gateway to install them",
+            "seen": {},
+        }
     if typ == f"{_DYNAMIC}RetireGuard":
         return f"{inputs.get('retiredColor')}-retired", inputs
     return f"{name}-id", inputs

@@ -12,13 +12,14 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
+import pulumi
 import pytest
 
 import config
 from components.gateway import AGIC_OWNED_PROPERTIES
 from components.role_grant import ROLE_IDS
 from conftest import ACCESS, STACK, by_name, with_overrides
-from plan.cloud_mocks import SUBSCRIPTION_ID
+from plan.cloud_mocks import SUBSCRIPTION_ID, CloudMocks
 from plan.diff import diff
 from plan.evaluate import Evaluation, ProgramError, evaluate
 from plan.policy_check import Violation, check
@@ -45,6 +46,31 @@ RECORD_SET = "azure-native:dns:RecordSet"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 PUBLIC_IP = "azure-native:network:PublicIPAddress"
 VERIFICATION = "pulumi-python:dynamic/cutover:GatewayServesActive"
+GATE = "pulumi-python:dynamic/cutover:CertificatesInstalled"
+NOT_INSTALLED = (
+    "after 600 s no app was given its certificate, because certificate 'shop-tls' is Failed"
+)
+
+
+GATEWAY_ID = (
+    f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/aksbg-prod-rg/providers/"
+    "Microsoft.Network/applicationGateways/aksbg-prod-appgw"
+)
+
+
+class _NotInstalled(CloudMocks):
+    """The cloud where the gateway took the certificate but cannot read it from Key Vault."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.registered: list[str] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.registered.append(args.typ)
+        resource_id, state = super().new_resource(args)
+        if args.typ == GATE:
+            state = {**state, "installed": False, "message": NOT_INSTALLED}
+        return resource_id, state
 
 
 def _parse(**values: Any) -> config.StackConfig:
@@ -200,6 +226,7 @@ def test_ingress_names_the_certificate_and_redirects_after_the_gateway_has_it(
     tls_blue: Evaluation,
 ) -> None:
     gateway = tls_blue.one(GATEWAY)
+    gate = tls_blue.one(GATE)
     for color in ("blue", "green"):
         ingress = tls_blue.one(INGRESS, f"{color}-aspnetapp-ingress")
         annotations = ingress.inputs["metadata"]["annotations"]
@@ -207,7 +234,29 @@ def test_ingress_names_the_certificate_and_redirects_after_the_gateway_has_it(
         assert annotations["appgw.ingress.kubernetes.io/ssl-redirect"] == "true"
         assert ingress.inputs["spec"]["rules"][0]["host"] == "shop.example.com"
         assert "tls" not in ingress.inputs["spec"]
-        assert gateway.urn in ingress.dependencies
+        # The annotation is made from the gate's verdict, which follows the gateway's write.
+        assert gate.urn in ingress.property_dependencies["metadata"]
+    assert gate.inputs == {
+        "gatewayId": GATEWAY_ID,
+        "certificates": {"shop-tls": SECRET},
+        "timeoutSeconds": 600,
+        "__provider": gate.inputs["__provider"],
+    }
+    assert gateway.urn in gate.dependencies
+
+
+def test_a_certificate_the_gateway_cannot_install_stops_up_before_any_ingress_names_it() -> None:
+    cloud = _NotInstalled()
+    with pytest.raises(ProgramError) as failure:
+        evaluate(with_overrides("blue", TLS), STACK, mocks=cloud)
+    assert str(failure.value) == f"aks-bluegreen: {NOT_INSTALLED}"
+    assert GATEWAY in cloud.registered and GATE in cloud.registered
+    assert INGRESS not in cloud.registered
+
+
+def test_preview_does_not_wait_for_the_certificates() -> None:
+    stack = evaluate(with_overrides("blue", TLS), STACK, mocks=_NotInstalled(), preview=True)
+    assert stack.of_type(INGRESS)
 
 
 def test_redirect_off_is_written_as_false(evaluate_variant: Callable[..., Evaluation]) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from live_gateway.arm import ArmGateway
 from live_gateway.caller import OIDC_SWITCH, REQUEST_TOKEN, REQUEST_URL, caller_credential
+from live_gateway.certificates import CertificatesInstalledProvider
 from live_gateway.listeners import HttpsRoute, judge_https, wait_until_https
 from live_gateway.providers import GatewayServesProvider
 from loopback_arm import GATEWAY_ID, POOL, LoopbackArm, fake_az, gateway, health, serve
@@ -248,3 +249,60 @@ def test_an_app_without_redirect_needs_no_http_listener() -> None:
 def test_certificate_names_and_hosts_compare_as_arm_does_without_case() -> None:
     shouting = HttpsRoute(HOST.upper(), "SHOP-TLS", SECRET.upper(), redirect_http=True)
     assert judge_https(SERVING, [shouting]).serving
+
+
+# --- the gate before an app names a certificate ----------------------------------------------
+
+
+def install_gate(arm: LoopbackArm, timeout: int = 1) -> dict[str, Any]:
+    provider = CertificatesInstalledProvider(arm.url, arm.ca_path, poll_seconds=0.01)
+    props = {
+        "gatewayId": GATEWAY_ID,
+        "certificates": {"shop-tls": SECRET},
+        "timeoutSeconds": timeout,
+    }
+    return provider.create(props).outs or {}
+
+
+def test_the_gate_opens_once_the_gateway_reports_the_certificate_installed(
+    arm: LoopbackArm,
+) -> None:
+    # Before AGIC has written anything for the app: the certificate alone, no listener.
+    bare = gateway({})
+    pending = with_https(bare, certificate_state="Updating")
+    arm.script(gets=[pending, with_https(bare)])
+    outs = install_gate(arm, timeout=30)
+    assert outs["installed"] is True, outs["message"]
+    assert outs["message"] == "certificates installed on the gateway: shop-tls"
+    assert arm.count("GET", GATEWAY_ID) == 2
+
+
+@pytest.mark.parametrize(
+    ("document", "finding"),
+    [
+        (
+            with_https(gateway({}), certificate_state="Failed"),
+            "'shop-tls' is Failed, not Succeeded",
+        ),
+        (with_https(gateway({}), certificate=False), "'shop-tls' is not on the gateway"),
+    ],
+)
+def test_the_gate_stays_shut_and_says_why(
+    arm: LoopbackArm, document: dict[str, Any], finding: str
+) -> None:
+    arm.script(gets=[document])
+    outs = install_gate(arm)
+    assert outs["installed"] is False
+    assert outs["message"].startswith("after 1 s no app was given its certificate, because ")
+    assert finding in outs["message"]
+    assert "HTTP and the other apps serve as before" in outs["message"]
+
+
+def test_the_gate_waits_again_while_it_was_shut_and_not_on_an_unchanged_stack() -> None:
+    provider = CertificatesInstalledProvider()
+    inputs = {"gatewayId": GATEWAY_ID, "certificates": {"shop-tls": SECRET}, "timeoutSeconds": 600}
+    opened = {**inputs, "installed": True, "message": "ok"}
+    assert provider.diff("id", opened, {**inputs, "installed": None}).changes is False
+    assert provider.diff("id", {**opened, "installed": False}, inputs).changes is True
+    renewed = {**inputs, "certificates": {"shop-tls": SECRET, "api-tls": SECRET + "-api"}}
+    assert provider.diff("id", opened, renewed).changes is True
