@@ -122,7 +122,7 @@ def test_gateway_sku_message_offers_exactly_what_validation_and_docs_accept() ->
         )
     assert str(raised.value).endswith(f"is not offered; use {' or '.join(offered)}")
     reference = (ROOT / "docs" / "configuration.md").read_text().splitlines()
-    [row] = [line for line in reference if line.startswith("| `gateway` |")]
+    [row] = [line for line in reference if line.startswith("| `gateway.sku` |")]
     assert set(re.findall(r"\b\w+_v2\b", row)) == set(offered), row
 
 

@@ -21,7 +21,8 @@ def _anchors(page: Path) -> set[str]:
 
 
 def _local_links(page: Path) -> list[str]:
-    return [t for t in _LINK.findall(page.read_text()) if not re.match(r"[a-z]+://", t)]
+    prose = re.sub(r"```.*?```|`[^`\n]*`", "", page.read_text(), flags=re.DOTALL)
+    return [t for t in _LINK.findall(prose) if not re.match(r"[a-z]+://", t)]
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
