@@ -18,6 +18,7 @@ import pytest
 import config
 from components.gateway import AGIC_OWNED_PROPERTIES
 from components.role_grant import ROLE_IDS
+from components.workload import tls_annotations
 from conftest import ACCESS, STACK, by_name, with_overrides
 from plan.cloud_mocks import SUBSCRIPTION_ID, CloudMocks
 from plan.diff import diff
@@ -259,11 +260,15 @@ def test_preview_does_not_wait_for_the_certificates() -> None:
     assert stack.of_type(INGRESS)
 
 
-def test_redirect_off_is_written_as_false(evaluate_variant: Callable[..., Evaluation]) -> None:
-    app = {**APP, "tls": {"certificate": "shop-tls", "redirectHttp": False}}
-    stack = evaluate_variant("blue", gateway={"certificates": CERTIFICATES}, workloads=[app])
-    annotations = stack.one(INGRESS, "blue-aspnetapp-ingress").inputs["metadata"]["annotations"]
-    assert annotations["appgw.ingress.kubernetes.io/ssl-redirect"] == "false"
+def test_redirect_off_is_written_as_false() -> None:
+    app = config.WorkloadConfig.model_validate(
+        {**APP, "tls": {"certificate": "shop-tls", "redirectHttp": False}}
+    )
+    assert tls_annotations(app) == {
+        "appgw.ingress.kubernetes.io/appgw-ssl-certificate": "shop-tls",
+        "appgw.ingress.kubernetes.io/ssl-redirect": "false",
+    }
+    assert tls_annotations(config.WorkloadConfig(name="plain", image=config.SAMPLE_IMAGE)) == {}
 
 
 def test_dns_record_aliases_the_gateway_public_ip(tls_blue: Evaluation) -> None:
@@ -413,11 +418,15 @@ def test_redirect_without_a_certificate_is_refused(tls_blue: Evaluation) -> None
     assert "ssl-redirect: true without" in found["tls-certificate-on-gateway"][0]
 
 
-def test_a_certificate_no_ingress_names_is_only_advised(
-    evaluate_variant: Callable[..., Evaluation],
-) -> None:
-    stack = evaluate_variant("blue", gateway={"certificates": CERTIFICATES})
-    violations = check(stack)
+def test_a_certificate_no_ingress_names_is_only_advised(tls_blue: Evaluation) -> None:
+    resources = dict(tls_blue.resources)
+    for ingress in tls_blue.of_type(INGRESS):
+        inputs = copy.deepcopy(ingress.inputs)
+        annotations = inputs["metadata"]["annotations"]
+        annotations.pop("appgw.ingress.kubernetes.io/appgw-ssl-certificate")
+        annotations.pop("appgw.ingress.kubernetes.io/ssl-redirect")
+        resources[ingress.urn] = dataclasses.replace(ingress, inputs=inputs)
+    violations = check(Evaluation(resources, tls_blue.outputs, tls_blue.invokes))
     assert [(v.policy, v.enforcement_level) for v in violations] == [
         ("gateway-certificate-used", "advisory")
     ]
