@@ -209,9 +209,10 @@ class Gateway(pulumi.ComponentResource):
                 parent=self,
                 protect=True,
                 ignore_changes=ignored_properties(bool(args.config.certificates)),
-                # The gateway fetches each certificate as it is written: a grant still missing
-                # fails that write (key-vault-certs, "Verify permissions to key vault"), so every
-                # grant comes first.
+                # The gateway fetches each certificate from Key Vault when it is written, and one
+                # it cannot fetch disables the listeners using it (learn.microsoft.com/azure/
+                # application-gateway/application-gateway-key-vault-common-errors), so every
+                # grant comes first; the certificate gate then confirms the result.
                 depends_on=grants,
             ),
         )
