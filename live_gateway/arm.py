@@ -134,7 +134,7 @@ class ArmGateway:
             )
 
         self._credential.within(deadline)
-        return gateway_document(_guarded(GET_GATEWAY, get, last))
+        return gateway_document(_guarded(GET_GATEWAY, get, last, gateway_document))
 
     def backend_health(self, deadline: Deadline) -> dict[str, Any]:
         """POST .../backendhealth, a long-running operation (202 + Location, then poll): needs
@@ -160,7 +160,7 @@ class ArmGateway:
             return poller.result()
 
         self._credential.within(deadline)
-        return health_document(_guarded(BACKEND_HEALTH, run, last))
+        return health_document(_guarded(BACKEND_HEALTH, run, last, health_document))
 
     def close(self) -> None:
         self._client.close()
@@ -218,7 +218,9 @@ def _json_of(pipeline_response: Any, _deserialized: Any, _headers: Any) -> Any:
 _TRANSIENT_STATUS = frozenset({403, 404, 408, 409, 429})
 
 
-def _guarded(what: str, call: Callable[[], Any], last: _LastResponse) -> Any:
+def _guarded(
+    what: str, call: Callable[[], Any], last: _LastResponse, shape: Callable[[Any], Any]
+) -> Any:
     from azure.core.exceptions import (
         HttpResponseError,
         IncompleteReadError,
@@ -246,6 +248,9 @@ def _guarded(what: str, call: Callable[[], Any], last: _LastResponse) -> Any:
         raise GatewayReadError(f"ARM unreachable ({first_line(err)})", transient=True) from None
     except HttpResponseError as err:
         status = err.status_code or 0
+        if 200 <= status < 300:
+            # A success the client library could not decode (azure-core DecodeError).
+            raise _unreadable(what, last.response, err, shape) from None
         transient = status in _TRANSIENT_STATUS or status >= 500
         raise GatewayReadError(
             _describe(err),
@@ -256,7 +261,7 @@ def _guarded(what: str, call: Callable[[], Any], last: _LastResponse) -> Any:
     except Exception as err:
         # The client library could not read a 200 (azure-mgmt-network runs `response.json()` and
         # its model deserializer before `cls`): name what ARM sent.
-        raise GatewayReadError(_unreadable(what, last.response, err), transient=True) from None
+        raise _unreadable(what, last.response, err, shape) from None
 
 
 def retry_after(headers: Any) -> float | None:
@@ -274,14 +279,29 @@ def retry_after(headers: Any) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _unreadable(what: str, response: Any, err: Exception) -> str:
+def _unreadable(
+    what: str, response: Any, err: Exception, shape: Callable[[Any], Any]
+) -> GatewayReadError:
+    cause = f"{type(err).__name__}: {first_line(err)}"
     if response is None:
-        return f"ARM's answer to {what} could not be read ({type(err).__name__}: {first_line(err)})"
+        return GatewayReadError(f"ARM's answer to {what} could not be read ({cause})", True)
     try:
         text = response.text()
+        document = json.loads(text)
     except Exception:
-        text = ""
-    return f"ARM answered {what} with HTTP {response.status_code} and {body_kind(text)}"
+        kind = body_kind(text if "text" in locals() else "")
+        return GatewayReadError(
+            f"ARM answered {what} with HTTP {response.status_code} and {kind}", transient=True
+        )
+    try:
+        shape(document)
+    except GatewayReadError as named:
+        return named
+    return GatewayReadError(
+        f"ARM's answer to {what} has the documented shape but the client library could not "
+        f"read it ({cause})",
+        transient=False,
+    )
 
 
 def body_kind(text: str) -> str:
@@ -296,10 +316,11 @@ def body_kind(text: str) -> str:
     try:
         value = json.loads(stripped)
     except json.JSONDecodeError as err:
-        if err.pos >= len(stripped):
+        # Cut off: the parser ran out of text, or inside a string that never closed.
+        if err.pos >= len(stripped) or err.msg.startswith("Unterminated string"):
             return f"a truncated JSON body ({len(text.encode())} bytes, ending mid-document)"
         return f"a body that is not JSON ({first_line(stripped)[:60]!r})"
-    return f"JSON {_kind(value)}, not an object"
+    return f"a JSON body that is {_kind(value)}, not an object"
 
 
 def _describe(err: Any) -> str:
