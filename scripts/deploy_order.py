@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from changed_stacks import GitError, changed_stacks, git  # noqa: E402
+from changed_stacks import GitError, changed_stacks, git
 
 DEPLOY_MESSAGE = re.compile(r"^Deploy (?P<sha>[0-9a-f]{40})\b")
 

@@ -28,7 +28,7 @@ from typing import Any
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
-class NotAnExport(Exception):
+class NotAnExportError(Exception):
     """The input is not `pulumi stack export` output."""
 
 
@@ -44,12 +44,12 @@ class Pending:
 
 def pending_operations(export: Any) -> list[Pending]:
     if not isinstance(export, dict) or not isinstance(export.get("deployment"), dict):
-        raise NotAnExport("no `deployment` object: is this `pulumi stack export` output?")
+        raise NotAnExportError("no `deployment` object: is this `pulumi stack export` output?")
     found: list[Pending] = []
     for i, entry in enumerate(export["deployment"].get("pending_operations") or []):
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict) or not isinstance(resource.get("urn"), str):
-            raise NotAnExport(f"pending_operations[{i}] has no resource URN")
+            raise NotAnExportError(f"pending_operations[{i}] has no resource URN")
         inputs = resource.get("inputs") if isinstance(resource.get("inputs"), dict) else {}
         found.append(
             Pending(
@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         export = json.loads(Path(args.export).read_text(encoding="utf-8"))
         pending = pending_operations(export)
-    except (OSError, ValueError, NotAnExport) as err:
+    except (OSError, ValueError, NotAnExportError) as err:
         print(f"interrupted_update: {args.export}: {err}", file=sys.stderr)
         return 2
     if not pending:
