@@ -114,8 +114,8 @@ def _github_oidc(
         exchange,
         TOKEN_TIMEOUT_SECONDS,
         f"Entra ID for app {client_id} with the job's GitHub OIDC token",
-        "the app needs a federated credential for this workflow's subject (README, "
-        '"Setup") and the job `permissions: id-token: write`',
+        "the app needs a federated credential for this workflow's subject (docs/pipeline.md, "
+        '"Federated credentials") and the job `permissions: id-token: write`',
     )
 
 
