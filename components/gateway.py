@@ -35,19 +35,18 @@ AGIC_OWNED_PROPERTIES: tuple[str, ...] = (
 # the gateway's own (pkg/appgw/certificates.go getSslCertificates, brownfield.MergeCerts of the
 # GET's sslCertificates with those it makes from Ingress spec.tls Secrets, which this program's
 # Ingresses never carry), so a certificate this program installs survives every AGIC write and
-# every flip. With certificates configured the program therefore owns sslCertificates: were they
+# every flip. The program therefore owns sslCertificates, with certificates configured or not:
 # ignored, a certificate added later would never reach the gateway, and AGIC drops every Ingress
 # whose appgw-ssl-certificate names a certificate the gateway lacks (pkg/controller/prune.go
-# pruneNoSslCertificate), listeners and all. Without certificates they stay ignored, as before.
-PROGRAM_OWNED_WITH_TLS = "sslCertificates"
+# pruneNoSslCertificate), listeners and all; and ignored once the last certificate is removed,
+# the gateway's write would keep that certificate while taking away the identity that reads it
+# from Key Vault, so removing the certificates could never be applied or reverted.
+PROGRAM_OWNED = "sslCertificates"
 
 
-def ignored_properties(has_certificates: bool) -> list[str]:
-    """What the gateway's Pulumi diff ignores: AGIC's collections, the certificates only while
-    this program installs none."""
-    if not has_certificates:
-        return list(AGIC_OWNED_PROPERTIES)
-    return [p for p in AGIC_OWNED_PROPERTIES if p != PROGRAM_OWNED_WITH_TLS]
+def ignored_properties() -> list[str]:
+    """What the gateway's Pulumi diff ignores: AGIC's collections, except the certificates."""
+    return [p for p in AGIC_OWNED_PROPERTIES if p != PROGRAM_OWNED]
 
 
 def key_vault_secret_scope(resource_group_id: str, certificate: CertificateConfig) -> str:
@@ -208,7 +207,7 @@ class Gateway(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=True,
-                ignore_changes=ignored_properties(bool(args.config.certificates)),
+                ignore_changes=ignored_properties(),
                 # The gateway fetches each certificate from Key Vault when it is written, and one
                 # it cannot fetch disables the listeners using it (learn.microsoft.com/azure/
                 # application-gateway/application-gateway-key-vault-common-errors), so every

@@ -55,6 +55,10 @@ class DeployedFacts:
     dns_service_ip: str | None = None
     clusters: tuple[tuple[Color, ClusterFacts], ...] = ()
     unreachable: Color | None = None
+    # The gateway's certificates by name, and the one each workload's tls.certificate names (in
+    # workload order, None without tls); None when an older output lacks them.
+    certificates: tuple[str, ...] | None = None
+    certificates_named: tuple[str | None, ...] | None = None
 
     def cluster(self, color: Color) -> ClusterFacts:
         return dict(self.clusters).get(color, ClusterFacts())
@@ -83,6 +87,10 @@ class DeployedFacts:
                 for color, facts in self.clusters
             },
             "breakGlass": ({"unreachableCluster": self.unreachable} if self.unreachable else None),
+            "gateway": {
+                "certificates": list(self.certificates or ()),
+                "certificatesNamed": list(self.certificates_named or ()),
+            },
         }
 
 
@@ -117,6 +125,10 @@ def facts_of(cfg: StackConfig, resource_prefix: str) -> DeployedFacts:
         dns_service_ip=str(cfg.network.dns_service_ip),
         clusters=tuple(clusters),
         unreachable=cfg.unreachable,
+        certificates=tuple(c.name for c in cfg.gateway.certificates),
+        certificates_named=tuple(
+            w.tls.certificate if w.tls is not None else None for w in cfg.workloads
+        ),
     )
 
 
@@ -144,6 +156,10 @@ def facts_from_output(value: Any) -> DeployedFacts | None:
             if color in clusters
         ),
         unreachable=_color(_mapping(value.get("breakGlass")).get("unreachableCluster")),
+        certificates=_names(_mapping(value.get("gateway")).get("certificates")),
+        certificates_named=_names(
+            _mapping(value.get("gateway")).get("certificatesNamed"), absent=True
+        ),
     )
 
 
@@ -181,6 +197,14 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _names(value: Any, absent: bool = False) -> Any:
+    """A list of names (None entries allowed with `absent`), or None if it is not one."""
+    allowed = (str, type(None)) if absent else (str,)
+    if not isinstance(value, list) or not all(isinstance(v, allowed) for v in value):
+        return None
+    return tuple(value)
+
+
 def _color(value: Any) -> Color | None:
     return value if value in COLORS else None
 
@@ -198,6 +222,7 @@ def refusals(previous: DeployedFacts, head: DeployedFacts) -> list[ConfigError]:
         found += _cluster_changes(color, previous, head)
     found += _retiring(previous, head)
     found += _break_glass(previous, head)
+    found += _certificates(previous, head)
     return found
 
 
@@ -399,6 +424,40 @@ def _break_glass(previous: DeployedFacts, head: DeployedFacts) -> list[ConfigErr
                 "breakGlass",
             )
         )
+    return found
+
+
+def _certificates(previous: DeployedFacts, head: DeployedFacts) -> list[ConfigError]:
+    # A certificate an app names is presented by the HTTPS listeners AGIC wrote, which the
+    # gateway's own write keeps (they are in its ignore_changes) and which run before AGIC sees
+    # the changed Ingress; ARM refuses a gateway whose listener refers to a certificate it does
+    # not have ("references are ARM IDs built from the gateway's own ID", DESIGN.md). So a named
+    # certificate leaves the gateway only after the apps stop naming it, and, for that removal's
+    # revert, one is named only once it is already on the gateway.
+    if previous.certificates is None or previous.certificates_named is None:
+        return []
+    on_gateway, named = head.certificates or (), head.certificates_named or ()
+    found = []
+    for name in dict.fromkeys(n for n in previous.certificates_named if n is not None):
+        if name not in on_gateway:
+            found.append(
+                ConfigError(
+                    "gateway.certificates",
+                    f"{name!r} is named by an app, and AGIC's HTTPS listeners on the gateway "
+                    "use it until AGIC rewrites them, so the gateway's write would be refused: "
+                    "stop naming it in tls.certificate first, deploy, then remove it",
+                )
+            )
+    for index, name in enumerate(named):
+        if name is not None and name not in previous.certificates:
+            found.append(
+                ConfigError(
+                    f"workloads[{index}].tls.certificate",
+                    f"{name!r} is not on the gateway yet, and undoing this change would remove "
+                    "it while apps name it: add it to gateway.certificates in one change and "
+                    "name it in the next",
+                )
+            )
     return found
 
 

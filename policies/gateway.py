@@ -74,14 +74,11 @@ def validate_ignores_agic_owned(
         return
     ignored = set(args.opts.ignore_changes)
     # AGIC keeps the certificates it finds on the gateway (pkg/appgw/certificates.go
-    # getSslCertificates merges them into its write), so a gateway that declares its own
-    # certificates may, and must, let Pulumi diff them: ignored, a certificate added later would
-    # never be installed (policies/tls.py says why that drops the app).
-    owns_certificates = bool(args.props.get("sslCertificates"))
+    # getSslCertificates merges them into its write) and adds only those of Ingress spec.tls
+    # Secrets, which the program's Ingresses never carry, so the gateway's certificates are the
+    # program's: Pulumi may, and must, diff them (components/gateway.py says why).
     missing = [
-        name
-        for name in AGIC_OWNED_PROPERTIES
-        if name not in ignored and not (owns_certificates and name == "sslCertificates")
+        name for name in AGIC_OWNED_PROPERTIES if name not in ignored and name != "sslCertificates"
     ]
     if missing:
         report_violation(

@@ -216,11 +216,21 @@ def test_the_program_owns_the_certificates_and_agic_the_rest(
 ) -> None:
     with_tls = set(tls_blue.one(GATEWAY).ignore_changes)
     assert with_tls == set(AGIC_OWNED_PROPERTIES) - {"sslCertificates"}
-    # Without certificates the gateway is exactly as before: no identity, certificates ignored.
+    # Without certificates the gateway has no identity, and its certificates are still the
+    # program's: ignoring them would keep a removed certificate on a gateway that lost the
+    # identity reading it.
     plain = blue.one(GATEWAY)
-    assert set(plain.ignore_changes) == set(AGIC_OWNED_PROPERTIES)
+    assert set(plain.ignore_changes) == with_tls
     assert "identity" not in plain.inputs and "sslCertificates" not in plain.inputs
     assert not [r for r in blue.of_type(IDENTITY) if r.name == "gateway-identity"]
+
+
+def test_removing_the_certificates_takes_them_off_the_gateway_with_its_identity() -> None:
+    named = evaluate(with_overrides("blue", {"gateway": {"certificates": CERTIFICATES}}), STACK)
+    plain = evaluate(with_overrides("blue", {}), STACK)
+    gateway = diff(named, plain).changes[named.one(GATEWAY).urn]
+    assert gateway.action == "update"
+    assert {"identity", "sslCertificates"} <= {path.split(".")[0] for path in gateway.changed}
 
 
 def test_ingress_names_the_certificate_and_redirects_after_the_gateway_has_it(
@@ -380,8 +390,7 @@ def test_ingress_naming_a_certificate_no_gateway_carries_is_refused(
 ) -> None:
     broken = _gateway_edited(tls_blue, lambda inputs: inputs.pop("sslCertificates"))
     found = _mandatory(check(broken))
-    # Without its certificates the gateway must also ignore them again.
-    assert set(found) == {"tls-certificate-on-gateway", "gateway-ignores-agic-owned"}
+    assert set(found) == {"tls-certificate-on-gateway"}
     assert len(found["tls-certificate-on-gateway"]) == 2  # one Ingress per cluster
     assert (
         "names certificate 'shop-tls', which no gateway in the stack carries"

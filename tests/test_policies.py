@@ -279,7 +279,8 @@ def test_gateway_without_ignore_changes_trips_ignores_agic_owned(blue: Evaluatio
     assert "backendAddressPools" in violation.message and "tags" in violation.message
 
 
-@pytest.mark.parametrize("collection", sorted(AGIC_1_9_8_WRITES))
+# The certificates are the program's (components/gateway.py): AGIC keeps what the gateway has.
+@pytest.mark.parametrize("collection", sorted(AGIC_1_9_8_WRITES - {"sslCertificates"}))
 def test_gateway_ignore_changes_missing_one_collection_names_it(
     blue: Evaluation, collection: str
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -217,3 +218,42 @@ def test_first_deployment_has_no_facts_and_passes(blue: Evaluation) -> None:
             STACK,
             previous_outputs={transition.OUTPUT: facts().to_output(), "other": 1},
         )
+
+
+_SECRET = "https://shop-kv.vault.azure.net/secrets/shop-tls"
+_CERTIFICATE = {"name": "shop-tls", "keyVaultSecretId": _SECRET, "keyVaultResourceGroup": "kv-rg"}
+_PLAIN_APP = {"name": "aspnetapp", "image": config.SAMPLE_IMAGE, "host": "shop.example.com"}
+_TLS_APP = {**_PLAIN_APP, "tls": {"certificate": "shop-tls"}}
+_CERTIFICATE_ONLY = {"gateway": {"certificates": [_CERTIFICATE]}, "workloads": [_PLAIN_APP]}
+_CERTIFICATE_NAMED = {"gateway": {"certificates": [_CERTIFICATE]}, "workloads": [_TLS_APP]}
+_NO_CERTIFICATE = {"workloads": [_PLAIN_APP]}
+
+
+def test_removing_a_certificate_an_app_named_at_the_last_deployment_is_refused() -> None:
+    # AGIC's HTTPS listeners on the gateway still present it until AGIC rewrites them, and the
+    # gateway's write runs first: ARM refuses a listener left pointing at a removed certificate.
+    [problem] = refused(_NO_CERTIFICATE, base=_CERTIFICATE_NAMED)
+    assert problem.key == "gateway.certificates"
+    assert "'shop-tls'" in str(problem)
+    assert "stop naming it in tls.certificate first" in str(problem)
+
+
+def test_naming_a_certificate_added_in_the_same_change_is_refused_as_its_revert_would_be() -> None:
+    [problem] = refused(_CERTIFICATE_NAMED, base=_NO_CERTIFICATE)
+    assert problem.key == "workloads[0].tls.certificate"
+    assert "add it to gateway.certificates in one change and name it in the next" in str(problem)
+
+
+def test_a_certificate_is_added_named_unnamed_and_removed_one_step_at_a_time() -> None:
+    steps = [_NO_CERTIFICATE, _CERTIFICATE_ONLY, _CERTIFICATE_NAMED]
+    for before, after in itertools.pairwise(steps):
+        assert refused(after, base=before) == []
+        assert refused(before, base=after) == []
+
+
+def test_certificate_facts_older_outputs_lack_skip_the_certificate_rules() -> None:
+    older = facts(_CERTIFICATE_NAMED).to_output()
+    del older["gateway"]
+    previous = transition.facts_from_output(older)
+    assert previous is not None
+    assert transition.refusals(previous, facts(_NO_CERTIFICATE)) == []
