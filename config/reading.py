@@ -8,27 +8,28 @@ patterns, so each is reworded to name the key and the fix. `load()` turns any pr
 from __future__ import annotations
 
 import json
-from typing import Any
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 import pulumi
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
 from config.model import StackConfig
 from config.values import FIND_OBJECT_ID, PROJECT, ConfigError, show
 
-# Keys whose values are objects or lists: Pulumi hands them over as JSON text.
+
+def _is_structured(annotation: Any) -> bool:
+    """An object or a list (optional or not): what Pulumi hands over as JSON text."""
+    if get_origin(annotation) in (Union, UnionType):
+        return any(_is_structured(a) for a in get_args(annotation) if a is not type(None))
+    if get_origin(annotation) in (dict, list, tuple):
+        return True
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
 _STRUCTURED = {
-    "network",
-    "gateway",
-    "clusters",
-    "agic",
-    "workloads",
-    "smoke",
-    "cutover",
-    "monitoring",
-    "breakGlass",
-    "access",
+    to_camel(name) for name, f in StackConfig.model_fields.items() if _is_structured(f.annotation)
 }
 CONFIG_KEYS: tuple[str, ...] = tuple(to_camel(k) for k in StackConfig.model_fields)
 _KNOWN = set(StackConfig.model_fields) | set(CONFIG_KEYS)
