@@ -8,6 +8,7 @@ patterns, so each is reworded to name the key and the fix. `load()` turns any pr
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
 
@@ -139,12 +140,23 @@ def _key_of(loc: tuple[int | str, ...], raw_last: bool = False) -> str:
     return key
 
 
+def own_keys(qualified: Mapping[str, Any]) -> dict[str, Any]:
+    """The project's own values of fully qualified config (`aks-bluegreen:<key>`), keyed without
+    the prefix; other namespaces belong to their provider or project."""
+    prefix = f"{PROJECT}:"
+    return {key.removeprefix(prefix): v for key, v in qualified.items() if key.startswith(prefix)}
+
+
+def parse_qualified(qualified: Mapping[str, Any]) -> StackConfig:
+    """Validates fully qualified config, as a stack file or the CLI keys it."""
+    return parse(own_keys(qualified))
+
+
 def _raw_project_config() -> dict[str, Any]:
     """Every value set under the project's namespace, whether the CLI passed it or a test did."""
-    prefix = f"{PROJECT}:"
     merged = dict(pulumi.runtime.get_config_env())
     merged.update(pulumi.runtime.config.CONFIG.get())
-    return {key[len(prefix) :]: value for key, value in merged.items() if key.startswith(prefix)}
+    return own_keys(merged)
 
 
 def load() -> StackConfig:

@@ -58,12 +58,10 @@ class ProbeSpec:
 
 def specs(stack_file: Path, address: str) -> list[ProbeSpec]:
     """One probe per workload of the stack, from the stack file as the program reads it."""
-    from config import COLORS, PROJECT, parse
+    from config import COLORS, parse_qualified
     from config.stack_file import read_config
 
-    prefix = f"{PROJECT}:"
-    raw = {k[len(prefix) :]: v for k, v in read_config(stack_file).items() if k.startswith(prefix)}
-    cfg = parse(raw)
+    cfg = parse_qualified(read_config(stack_file))
     clusters = tuple((color, str(cfg.clusters[color].subnet_cidr)) for color in COLORS)
     return [
         ProbeSpec(
