@@ -253,15 +253,16 @@ class ClusterConfig(_Model):
         )
 
 
-def _default_clusters() -> dict[str, ClusterConfig]:
+def _default_clusters() -> dict[Color, ClusterConfig]:
+    runbook: tuple[tuple[Color, str, str], ...] = (
+        ("blue", "1.33", "10.240.0.0/16"),
+        ("green", "1.34", "10.241.0.0/16"),
+    )
     return {
         color: ClusterConfig.model_validate(
             _with_default_maintenance(color, {"kubernetesVersion": version, "subnetCidr": subnet})
         )
-        for color, version, subnet in (
-            ("blue", "1.33", "10.240.0.0/16"),
-            ("green", "1.34", "10.241.0.0/16"),
-        )
+        for color, version, subnet in runbook
     }
 
 

@@ -99,8 +99,9 @@ def _first_problem(err: ValidationError) -> ConfigError:
     kind = problem["type"]
     key = _key_of(problem["loc"], raw_last=kind == "extra_forbidden")
     ctx = problem.get("ctx") or {}
-    if isinstance(ctx.get("error"), ConfigError):
-        return ctx["error"]
+    error = ctx.get("error")
+    if isinstance(error, ConfigError):
+        return error
     value = problem.get("input")
     shown = show(value)
     if kind == "missing":

@@ -7,6 +7,7 @@ decided in live_gateway/caller.py; no secret is stored either way.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,7 +99,8 @@ class ArmGateway:
 
 def _raw_json(pipeline_response: Any, _deserialized: Any, _headers: Any) -> dict[str, Any]:
     # The REST JSON, not the SDK's models: the judgement reads the documented wire shape.
-    return pipeline_response.http_response.json()
+    body: dict[str, Any] = pipeline_response.http_response.json()
+    return body
 
 
 # Worth waiting on: a role assignment or federated credential still propagating (403), a
@@ -107,7 +109,7 @@ def _raw_json(pipeline_response: Any, _deserialized: Any, _headers: Any) -> dict
 _TRANSIENT_STATUS = frozenset({403, 404, 408, 409, 429})
 
 
-def _guarded(call: Any) -> dict[str, Any]:
+def _guarded(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     from azure.core.exceptions import (
         HttpResponseError,
         ServiceRequestError,

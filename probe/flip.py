@@ -35,6 +35,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from probe.attribution import Attribution
 from probe.classify import OK, StatusPolicy
@@ -145,7 +146,7 @@ def _serves(spec: ProbeSpec, timeout: float, attempts: int = 3) -> bool:
         requester.close()
 
 
-def _await_first_requests(out: Path, started: list[dict], timeout: float) -> int:
+def _await_first_requests(out: Path, started: list[dict[str, Any]], timeout: float) -> int:
     deadline = time.monotonic() + timeout
     waiting = {p["app"]: p["pid"] for p in started}
     while waiting and time.monotonic() < deadline:
