@@ -4,6 +4,8 @@
 it the rollback. Read README.md before a first `pulumi up`.
 """
 
+from datetime import UTC, datetime
+
 import pulumi
 from pulumi_azure_native import resources
 
@@ -20,7 +22,7 @@ from components.monitoring import (
 from components.network import Network, NetworkArgs
 from components.retire_guard import RetireGuard, RetireGuardArgs
 from components.slot import Slot, SlotArgs
-from config import transition
+from config import support_window, transition
 
 # 1. Load and validate the whole config: a bad value stops here, before anything is created.
 cfg = config.load()
@@ -31,7 +33,14 @@ deployed = transition.facts_of(cfg, prefix)
 async def deploy() -> None:
     # 1b. Refuse what the live stack must not become (transition.py), judged against what its
     # last deployment exported, before any resource is declared: in preview and up alike.
-    await transition.refuse_unsafe_change(deployed)
+    previous = await transition.refuse_unsafe_change(deployed)
+    # 1c. A cluster this deployment creates must be on a minor AKS still supports; one that keeps
+    # running on a minor past (or near) its end of life is warned about.
+    window = support_window.judge(cfg, previous, datetime.now(UTC).date())
+    if window.refusals:
+        raise pulumi.RunError("\n".join(str(problem) for problem in window.refusals))
+    for warning in window.warnings:
+        pulumi.log.warn(warning)
     declare()
 
 

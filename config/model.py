@@ -22,7 +22,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from config import rules
+from config import catalog_checks, routes, rules
+from config.catalogs import agic_chart
 from config.limits import (
     AKS_MAINTENANCE,
     AKS_MAX_PODS,
@@ -157,7 +158,9 @@ class ClusterConfig(_Model):
     # `count`, and the node pool limit in quotas-skus-regions).
     node_count: Annotated[int, within(2, 1000, f"AKS system node pools: {AKS_SYSTEM_POOLS}")] = 3
     # A size with a temp disk large enough for an ephemeral OS disk (Standard_D4ds_v5: 150 GiB).
-    vm_size: Annotated[str, AfterValidator(system_pool_vm_size)] = "Standard_D4ds_v5"
+    vm_size: Annotated[
+        str, AfterValidator(system_pool_vm_size), AfterValidator(catalog_checks.known_vm_size)
+    ] = "Standard_D4ds_v5"
     # Ephemeral OS disks live on the host: faster reimage and scale, no replicated OS disk.
     os_disk_type: Literal["Ephemeral", "Managed"] = "Ephemeral"
     # Spread over three zones; fixed when the node pool is created. [] in a region without zones.
@@ -185,9 +188,9 @@ class ClusterConfig(_Model):
         if not VERSION.match(value):
             raise ValueError(
                 f"{show(value)} is not a Kubernetes version AKS accepts; "
-                'write MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. "1.33" (quote it in YAML)'
+                'write MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. "1.36" (quote it in YAML)'
             )
-        return value
+        return catalog_checks.known_kubernetes_version(value)
 
     @field_validator("availability_zones")
     @classmethod
@@ -212,8 +215,9 @@ class ClusterConfig(_Model):
         if self.os_disk_type != "Ephemeral" or self.vm_size in TEMP_DISK_GIB:
             return None
         return (
-            f"{self.vm_size} is not among the sizes this program knows the temp disk of; AKS "
-            f"refuses an ephemeral OS disk unless the size supports ephemeral OS disks and its "
+            f"{self.vm_size} is not in the VM size catalog (config/catalogs/vm_sizes.py), so its "
+            "temp disk is unknown here; the preflight checks the region offers it, but AKS "
+            "refuses an ephemeral OS disk unless the size supports ephemeral OS disks and its "
             f"temp disk holds at least {EPHEMERAL_MIN_GIB} GiB: check 'Temp Disk Size' on the "
             "size's page at learn.microsoft.com/azure/virtual-machines/sizes, or set "
             "osDiskType: Managed"
@@ -226,8 +230,8 @@ def _default_clusters() -> dict[str, ClusterConfig]:
             _with_default_maintenance(color, {"kubernetesVersion": version, "subnetCidr": subnet})
         )
         for color, version, subnet in (
-            ("blue", "1.33", "10.240.0.0/16"),
-            ("green", "1.34", "10.241.0.0/16"),
+            ("blue", "1.35", "10.240.0.0/16"),
+            ("green", "1.36", "10.241.0.0/16"),
         )
     }
 
@@ -309,7 +313,8 @@ def gateway_skus() -> tuple[str, ...]:
 
 
 class AgicConfig(_Model):
-    chart_version: str = "1.9.8"
+    # The newest chart verified against this program's values: config/catalogs/agic_chart.py.
+    chart_version: str = agic_chart.PINNED
     namespace: str = "agic"
     # The chart accepts 30-300 s. Without it AGIC only reacts to Kubernetes events and never
     # repairs drift on the gateway made outside Kubernetes.
@@ -321,8 +326,10 @@ class AgicConfig(_Model):
     @classmethod
     def _chart_version_is_semver(cls, value: str) -> str:
         if not re.match(r"^\d+\.\d+\.\d+$", value):
-            raise ValueError(f"{show(value)} is not a chart version; write it like 1.9.8")
-        return value
+            raise ValueError(
+                f"{show(value)} is not a chart version; write it like {agic_chart.PINNED}"
+            )
+        return catalog_checks.published_chart_version(value)
 
     @field_validator("namespace")
     @classmethod
@@ -335,8 +342,8 @@ class WorkloadConfig(_Model):
     image: str
     replicas: Annotated[int, within(1, 100, "this program's limit")] = 3
     container_port: Annotated[int, within(1, 65535, "TCP ports")] = 8080
-    path: str = "/"
-    host: str | None = None
+    path: Annotated[str, AfterValidator(routes.gateway_path)] = "/"
+    host: Annotated[str | None, AfterValidator(routes.ingress_host)] = None
     health_path: str = "/"
     namespace: str | None = None
     # How a pod leaves the gateway's backend pool without dropping a request. Defaults from AGIC
@@ -349,7 +356,7 @@ class WorkloadConfig(_Model):
     pre_stop_delay_seconds: int = PRE_STOP_DELAY_SECONDS
     termination_grace_period_seconds: int = TERMINATION_GRACE_PERIOD_SECONDS
 
-    @field_validator("path", "health_path")
+    @field_validator("health_path")
     @classmethod
     def _paths_are_absolute(cls, value: str) -> str:
         if not value.startswith("/"):
@@ -495,7 +502,7 @@ class StackConfig(_Model):
                 f"{show(value)} is not an Azure region name; write it like westeurope "
                 "(`az account list-locations -o table` lists them)"
             )
-        return value
+        return catalog_checks.known_region(value)
 
     @field_validator("name_prefix")
     @classmethod
@@ -528,6 +535,7 @@ class StackConfig(_Model):
     @model_validator(mode="after")
     def _coherent(self) -> StackConfig:
         rules.check(self)
+        catalog_checks.check(self)
         return self
 
     @property

@@ -13,10 +13,11 @@ import json
 import os
 import sys
 import traceback
+from datetime import UTC, datetime
 from pathlib import Path
 
 import config
-from config import transition
+from config import support_window, transition
 from config.stack_file import StackFile, StackFileError, read_stack_file
 from plan.diff import diff
 from plan.evaluate import PROGRAM_DIR, ProgramError, as_config_text, evaluate_both
@@ -81,6 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stack", help="stack name both configs are evaluated as (default: HEAD's)"
     )
+    parser.add_argument(
+        "--new-stack",
+        action="store_true",
+        help="judge HEAD as a new stack's first deployment (BASE is not read)",
+    )
     parser.add_argument("--format", choices=("text", "markdown"), default="text")
     parser.add_argument("--no-policies", action="store_true", help="skip the policy pack")
     parser.add_argument(
@@ -97,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.stack
         else f"{args.head} (its name gives the stack name; --stack sets another)"
     )
+    if args.new_stack:
+        args.base = args.head
     try:
         base_file, head_file = read_stack_file(args.base), read_stack_file(args.head)
         for stack_file in {f.path: f for f in (base_file, head_file)}.values():
@@ -108,10 +116,24 @@ def main(argv: list[str] | None = None) -> int:
         # The rules the program applies through its reference to its own stack, applied here to
         # the base as the last deployment. A refused head is still evaluated, as a first
         # deployment would be, so the plan shows what it would have done.
-        refusals = [f"refused: {err}" for err in transition.refusals(base_facts, head_facts)]
-        previous = None if refusals else {transition.OUTPUT: base_facts.to_output()}
+        deployed = None if args.new_stack else base_facts
+        refusals = [
+            f"refused: {err}"
+            for err in (transition.refusals(deployed, head_facts) if deployed else [])
+        ]
+        # Whether each cluster's minor is inside AKS's support window today, judged as the
+        # program judges it: a cluster the base does not run is created.
+        window = support_window.judge(head_cfg, deployed, datetime.now(UTC).date())
+        refusals += [f"refused: {err}" for err in window.refusals]
+        # The program refuses the same things itself; the plan has judged them, so it evaluates
+        # a refused head as already deployed, and the base as the deployment it is.
+        previous = head_facts if refusals or deployed is None else base_facts
         base, head = evaluate_both(
-            base_file.config, head_file.config, stack, head_previous=previous
+            base_file.config,
+            head_file.config,
+            stack,
+            head_previous={transition.OUTPUT: previous.to_output()},
+            base_previous={transition.OUTPUT: base_facts.to_output()},
         )
     except (StackFileError, ProgramError) as err:
         print(f"error: {err}", file=sys.stderr)
@@ -148,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         arm_targets=tuple(head.engine_urn(urn) for urn in plan.arming),
     )
     sys.stdout.write(render(report, args.format))
+    for warning in window.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     for refusal in refusals:
         print(refusal, file=sys.stderr)
     if refused_by_policy:
