@@ -55,7 +55,7 @@ def judge(cfg: StackConfig, previous: DeployedFacts | None, today: date) -> Judg
             f"catalog of {kubernetes_versions.TAKEN}: {kubernetes_versions.SOURCE}; "
             f"docs/catalogs.md says how to refresh it"
         )
-        newest = supported[-1] if supported else kubernetes_versions.MINORS[-1].minor
+        newest = kubernetes_versions.recommended_on(today)
         if created and days < 0:
             judgement.refusals.append(
                 ConfigError(

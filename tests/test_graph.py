@@ -18,7 +18,7 @@ from plan.cloud_mocks import stable_uuid
 from plan.evaluate import Evaluation, Registration
 
 COLORS = ("blue", "green")
-VERSIONS = {"blue": "1.33", "green": "1.34"}
+VERSIONS = {"blue": "1.35", "green": "1.36"}
 SUBNETS = {"blue": "10.240.0.0/16", "green": "10.241.0.0/16"}
 
 

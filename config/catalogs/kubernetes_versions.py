@@ -46,6 +46,8 @@ class MinorRelease:
     newest_patch_seen: int | None = None
     newest_patch_seen_on: date | None = None
     aks_patches: tuple[int, ...] = ()
+    # False while GA is only the calendar's plan: never offered as the version to use.
+    ga_confirmed: bool = True
     # What could not be confirmed from the sources, said rather than guessed.
     unconfirmed: str = ""
 
@@ -149,6 +151,7 @@ MINORS: tuple[MinorRelease, ...] = (
         upstream_end_of_life=date(2027, 10, 28),
         newest_patch_seen=1,
         newest_patch_seen_on=date(2026, 9, 15),
+        ga_confirmed=False,
         unconfirmed=(
             "GA is the calendar's plan (Oct 2026); the release notes seen (2026-09-04) announce "
             "only its preview"
@@ -167,3 +170,9 @@ def minor_of(version: str) -> str:
 def supported_on(day: date) -> list[str]:
     """The minors AKS supports on `day` (GA reached, end of life not yet passed)."""
     return [r.minor for r in MINORS if r.ga <= day <= r.end_of_life]
+
+
+def recommended_on(day: date) -> str:
+    """The newest supported minor whose GA the sources confirm: the one to create clusters on."""
+    confirmed = [r.minor for r in MINORS if r.ga_confirmed and r.ga <= day <= r.end_of_life]
+    return confirmed[-1] if confirmed else MINORS[-1].minor
