@@ -20,6 +20,7 @@ from components.monitoring import (
     MonitoringArgs,
 )
 from components.network import Network, NetworkArgs
+from components.preflight import Preflight, PreflightArgs
 from components.retire_guard import RetireGuard, RetireGuardArgs
 from components.slot import Slot, SlotArgs
 from config import support_window, transition
@@ -41,15 +42,18 @@ async def deploy() -> None:
         raise pulumi.RunError("\n".join(str(problem) for problem in window.refusals))
     for warning in window.warnings:
         pulumi.log.warn(warning)
-    declare()
+    declare(previous)
 
 
-def declare() -> None:
+def declare(previous: transition.DeployedFacts | None) -> None:
+    # 1d. What only the subscription knows, asked live before anything changes: everything
+    # depends on the resource group, and the resource group on the preflight's check.
+    preflight = Preflight("preflight", PreflightArgs(config=cfg, previous=previous))
     group = resources.ResourceGroup(
         "resource-group",
         resource_group_name=f"{prefix}-rg",
         location=cfg.location,
-        opts=pulumi.ResourceOptions(protect=True),
+        opts=pulumi.ResourceOptions(protect=True, depends_on=[preflight]),
     )
 
     # 2. One VNet: a gateway subnet and one subnet per color.

@@ -242,4 +242,12 @@ class CloudMocks(pulumi.runtime.Mocks):
             kubeconfig = kubeconfig_for(cluster, state["fqdn"], entra_id)
             encoded = base64.b64encode(kubeconfig.encode()).decode()
             return {"kubeconfigs": [{"name": "clusterUser", "value": encoded}]}
+        if args.token == "azure-native:authorization:getClientConfig":
+            # Who azure-native signed in as: the preflight asks this subscription.
+            return {
+                "clientId": stable_uuid("client", "deployer"),
+                "objectId": stable_uuid("principal", "deployer"),
+                "subscriptionId": SUBSCRIPTION_ID,
+                "tenantId": TENANT_ID,
+            }
         raise NotImplementedError(f"the offline plan has no answer for invoke {args.token}")
