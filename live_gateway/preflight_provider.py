@@ -69,9 +69,10 @@ class PreflightProvider(_ArmAccess, ResourceProvider):
                 subscription.close()
         return CheckResult(news, [CheckFailure("", f"aks-bluegreen:{p}") for p in problems])
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        inputs = set(news) - {PROVIDER_KEY}
-        return DiffResult(changes=any(olds.get(key) != news.get(key) for key in inputs))
+    def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
+        # Check has done the work and nothing reads what is stored, so a change of what is asked
+        # (a cluster now created, a new version) is no step: previews stay quiet.
+        return DiffResult(changes=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult("preflight", _stored(props))

@@ -70,10 +70,11 @@ def _summary(report: PlanReport) -> list[str]:
 def _live_checks(plan: Plan) -> list[str]:
     """What `pulumi preview` and `up` will check against the live gateway, which this cannot."""
     checks: list[str] = []
+    asks: list[str] = []
     for change in plan.changes.values():
         reg = change.after
         if reg is not None and reg.type == PREFLIGHT_TYPE:
-            checks.append(_preflight_line(reg.inputs))
+            asks.append(_preflight_line(reg.inputs))
             continue
         if reg is None or change.action in ("same", "state-only"):
             continue
@@ -91,7 +92,7 @@ def _live_checks(plan: Plan) -> list[str]:
                 f"`pulumi preview` and `up`: refuse to retire {color} while the gateway has a "
                 f"backend address in {reg.inputs['subnetCidr']}"
             )
-    return checks
+    return checks + asks
 
 
 def _preflight_line(inputs: dict[str, Any]) -> str:
