@@ -155,7 +155,8 @@ class Subscription:
         params = {"api-version": api_version} if api_version else {}
         if filter_:
             params["$filter"] = filter_
-        request = HttpRequest("GET", url, params=params)
+        absolute = url if url.startswith("https://") else self._arm.format_url(url)
+        request = HttpRequest("GET", absolute, params=params)
         try:
             response = self._arm.send_request(request)
         except AzureError as err:
@@ -186,7 +187,8 @@ def chart_tags(
     url = f"/v2/{repository}/tags/list"
     try:
         while url:
-            response = client.send_request(HttpRequest("GET", url))
+            absolute = url if url.startswith("https://") else client.format_url(url)
+            response = client.send_request(HttpRequest("GET", absolute))
             body = _json_or_raise(response, what, "anonymous pull")
             tags += [str(tag) for tag in body.get("tags") or []]
             # Pagination by a Link header (distribution-spec, "Listing Tags").
