@@ -77,15 +77,15 @@ def _note_foreign_keys(stack_file: StackFile) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="plan", description=__doc__.splitlines()[0])
-    parser.add_argument("base", nargs="?", type=Path, default=PROGRAM_DIR / "Pulumi.blue.yaml")
-    parser.add_argument("head", nargs="?", type=Path, default=PROGRAM_DIR / "Pulumi.green.yaml")
+    parser.add_argument("base", nargs="?", type=Path)
+    parser.add_argument("head", nargs="?", type=Path)
     parser.add_argument(
         "--stack", help="stack name both configs are evaluated as (default: HEAD's)"
     )
     parser.add_argument(
         "--new-stack",
         action="store_true",
-        help="judge HEAD as a new stack's first deployment (BASE is not read)",
+        help="judge the one stack file given as a new stack's first deployment",
     )
     parser.add_argument("--format", choices=("text", "markdown"), default="text")
     parser.add_argument("--no-policies", action="store_true", help="skip the policy pack")
@@ -95,6 +95,12 @@ def main(argv: list[str] | None = None) -> int:
         help="JSON policy config, as `pulumi preview --policy-pack-config` takes it",
     )
     args = parser.parse_args(argv)
+    if args.new_stack:
+        # One file: the stack that does not exist yet is judged against nothing.
+        args.head = args.head or args.base or PROGRAM_DIR / "Pulumi.blue.yaml"
+        args.base = args.head
+    args.base = args.base or PROGRAM_DIR / "Pulumi.blue.yaml"
+    args.head = args.head or PROGRAM_DIR / "Pulumi.green.yaml"
     stack = args.stack or _stack_name(args.head)
 
     # Without --stack the stack is named after the head file, so that file is what to rename.
@@ -103,8 +109,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.stack
         else f"{args.head} (its name gives the stack name; --stack sets another)"
     )
-    if args.new_stack:
-        args.base = args.head
     try:
         base_file, head_file = read_stack_file(args.base), read_stack_file(args.head)
         for stack_file in {f.path: f for f in (base_file, head_file)}.values():
