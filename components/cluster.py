@@ -12,7 +12,7 @@ from pulumi_azure_native import containerservice, managedidentity
 from components.access import ClusterAccess, ClusterAccessArgs
 from components.kubeconfig import entra_kubeconfig
 from components.role_grant import RoleGrant, assign
-from config import AccessConfig, ClusterConfig, Color, MaintenanceWindow, NetworkConfig
+from config import PROJECT, AccessConfig, ClusterConfig, Color, MaintenanceWindow, NetworkConfig
 
 COLOR_TAG = "aks-bluegreen-color"
 # The break-glass kubeconfig: it names no cluster, so pulumi-kubernetes marks the provider
@@ -150,7 +150,7 @@ class Cluster(pulumi.ComponentResource):
         )
         note = cfg.os_disk_note()
         if note:
-            pulumi.log.warn(f"clusters.{args.color}.vmSize: {note}", resource=self)
+            pulumi.log.warn(f"{PROJECT}:clusters.{args.color}.vmSize: {note}", resource=self)
         self.provider = k8s.Provider(
             f"{name}-kubernetes",
             kubeconfig=_kubeconfig(args, cluster),

@@ -22,7 +22,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from config import rules
+from config import catalog_checks, routes, rules
+from config.catalogs import agic_chart
 from config.limits import (
     AKS_MAINTENANCE,
     AKS_MAX_PODS,
@@ -164,7 +165,8 @@ class ClusterConfig(_Model):
     """false retires the cluster (only the standby, once the gateway sends it nothing); true with a
     new version rebuilds it."""
     kubernetes_version: str
-    """MAJOR.MINOR, or MAJOR.MINOR.PATCH (quote it: "1.33"); at least 1.30, one minor at a time."""
+    """MAJOR.MINOR or MAJOR.MINOR.PATCH (quote it: "1.36"); on a new cluster, a minor AKS still
+    supports; one minor at a time."""
     subnet_cidr: Cidr
     """The cluster's own subnet in the VNet (Azure CNI: pod IPs are addresses of it)."""
     # Per-cluster overrides of network.serviceCidr / dnsServiceIp. AKS cannot change either on an
@@ -180,7 +182,9 @@ class ClusterConfig(_Model):
     node_count: Annotated[int, within(2, 1000, f"AKS system node pools: {AKS_SYSTEM_POOLS}")] = 3
     """Nodes of the one (system) node pool."""
     # A size with a temp disk large enough for an ephemeral OS disk (Standard_D4ds_v5: 150 GiB).
-    vm_size: Annotated[str, AfterValidator(system_pool_vm_size)] = "Standard_D4ds_v5"
+    vm_size: Annotated[
+        str, AfterValidator(system_pool_vm_size), AfterValidator(catalog_checks.known_vm_size)
+    ] = "Standard_D4ds_v5"
     """The nodes' VM size: at least 4 vCPUs, no B-series; fixed at creation."""
     # Ephemeral OS disks live on the host: faster reimage and scale, no replicated OS disk.
     os_disk_type: Literal["Ephemeral", "Managed"] = "Ephemeral"
@@ -218,9 +222,9 @@ class ClusterConfig(_Model):
         if not VERSION.match(value):
             raise ValueError(
                 f"{show(value)} is not a Kubernetes version AKS accepts; "
-                'write MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. "1.33" (quote it in YAML)'
+                'write MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. "1.36" (quote it in YAML)'
             )
-        return value
+        return catalog_checks.known_kubernetes_version(value)
 
     @field_validator("availability_zones")
     @classmethod
@@ -245,8 +249,9 @@ class ClusterConfig(_Model):
         if self.os_disk_type != "Ephemeral" or self.vm_size in TEMP_DISK_GIB:
             return None
         return (
-            f"{self.vm_size} is not among the sizes this program knows the temp disk of; AKS "
-            f"refuses an ephemeral OS disk unless the size supports ephemeral OS disks and its "
+            f"{self.vm_size} is not in the VM size catalog (config/catalogs/vm_sizes.py), so its "
+            "temp disk is unknown here; the preflight checks the region offers it, but AKS "
+            "refuses an ephemeral OS disk unless the size supports ephemeral OS disks and its "
             f"temp disk holds at least {EPHEMERAL_MIN_GIB} GiB: check 'Temp Disk Size' on the "
             "size's page at learn.microsoft.com/azure/virtual-machines/sizes, or set "
             "osDiskType: Managed"
@@ -255,8 +260,8 @@ class ClusterConfig(_Model):
 
 def _default_clusters() -> dict[Color, ClusterConfig]:
     runbook: tuple[tuple[Color, str, str], ...] = (
-        ("blue", "1.33", "10.240.0.0/16"),
-        ("green", "1.34", "10.241.0.0/16"),
+        ("blue", "1.35", "10.240.0.0/16"),
+        ("green", "1.36", "10.241.0.0/16"),
     )
     return {
         color: ClusterConfig.model_validate(
@@ -438,7 +443,8 @@ def gateway_skus() -> tuple[str, ...]:
 
 
 class AgicConfig(_Model):
-    chart_version: str = "1.9.8"
+    # The newest chart verified against this program's values: config/catalogs/agic_chart.py.
+    chart_version: str = agic_chart.PINNED
     """The AGIC Helm chart's version."""
     namespace: str = "agic"
     """AGIC's own namespace in each cluster."""
@@ -453,8 +459,10 @@ class AgicConfig(_Model):
     @classmethod
     def _chart_version_is_semver(cls, value: str) -> str:
         if not re.match(r"^\d+\.\d+\.\d+$", value):
-            raise ValueError(f"{show(value)} is not a chart version; write it like 1.9.8")
-        return value
+            raise ValueError(
+                f"{show(value)} is not a chart version; write it like {agic_chart.PINNED}"
+            )
+        return catalog_checks.published_chart_version(value)
 
     @field_validator("namespace")
     @classmethod
@@ -482,9 +490,9 @@ class WorkloadConfig(_Model):
     """Pods per cluster."""
     container_port: Annotated[int, within(1, 65535, "TCP ports")] = 8080
     """The port the app listens on."""
-    path: str = "/"
+    path: Annotated[str, AfterValidator(routes.gateway_path)] = "/"
     """The path the gateway routes to the app; host and path are unique across apps."""
-    host: str | None = None
+    host: Annotated[str | None, AfterValidator(routes.ingress_host)] = None
     """The host name the gateway routes to the app; unset: any."""
     tls: TlsConfig | None = None
     """HTTPS at the gateway with a certificate of gateway.certificates; needs host."""
@@ -518,7 +526,7 @@ class WorkloadConfig(_Model):
     """When a terminating pod is killed: above preStopDelaySeconds + drainingTimeoutSeconds, at most
     1800."""
 
-    @field_validator("path", "health_path")
+    @field_validator("health_path")
     @classmethod
     def _paths_are_absolute(cls, value: str) -> str:
         if not value.startswith("/"):
@@ -703,7 +711,7 @@ class StackConfig(_Model):
                 f"{show(value)} is not an Azure region name; write it like westeurope "
                 "(`az account list-locations -o table` lists them)"
             )
-        return value
+        return catalog_checks.known_region(value)
 
     @field_validator("name_prefix")
     @classmethod
@@ -736,6 +744,7 @@ class StackConfig(_Model):
     @model_validator(mode="after")
     def _coherent(self) -> StackConfig:
         rules.check(self)
+        catalog_checks.check(self)
         return self
 
     @property

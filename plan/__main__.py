@@ -13,10 +13,11 @@ import json
 import os
 import sys
 import traceback
+from datetime import UTC, datetime
 from pathlib import Path
 
 import config
-from config import transition
+from config import support_window, transition
 from config.stack_file import StackFile, StackFileError, read_stack_file
 from plan.diff import diff
 from plan.evaluate import PROGRAM_DIR, ProgramError, as_config_text, evaluate_both
@@ -71,10 +72,15 @@ def _note_foreign_keys(stack_file: StackFile) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="plan", description=__doc__.splitlines()[0])
-    parser.add_argument("base", nargs="?", type=Path, default=PROGRAM_DIR / "Pulumi.blue.yaml")
-    parser.add_argument("head", nargs="?", type=Path, default=PROGRAM_DIR / "Pulumi.green.yaml")
+    parser.add_argument("base", nargs="?", type=Path)
+    parser.add_argument("head", nargs="?", type=Path)
     parser.add_argument(
         "--stack", help="stack name both configs are evaluated as (default: HEAD's)"
+    )
+    parser.add_argument(
+        "--new-stack",
+        action="store_true",
+        help="judge the one stack file given as a new stack's first deployment",
     )
     parser.add_argument("--format", choices=("text", "markdown"), default="text")
     parser.add_argument("--no-policies", action="store_true", help="skip the policy pack")
@@ -84,6 +90,12 @@ def main(argv: list[str] | None = None) -> int:
         help="JSON policy config, as `pulumi preview --policy-pack-config` takes it",
     )
     args = parser.parse_args(argv)
+    if args.new_stack:
+        # One file: the stack that does not exist yet is judged against nothing.
+        args.head = args.head or args.base or PROGRAM_DIR / "Pulumi.blue.yaml"
+        args.base = args.head
+    args.base = args.base or PROGRAM_DIR / "Pulumi.blue.yaml"
+    args.head = args.head or PROGRAM_DIR / "Pulumi.green.yaml"
     stack = args.stack or _stack_name(args.head)
 
     # Without --stack the stack is named after the head file, so that file is what to rename.
@@ -103,10 +115,24 @@ def main(argv: list[str] | None = None) -> int:
         # The rules the program applies through its reference to its own stack, applied here to
         # the base as the last deployment. A refused head is still evaluated, as a first
         # deployment would be, so the plan shows what it would have done.
-        refusals = [f"refused: {err}" for err in transition.refusals(base_facts, head_facts)]
-        previous = None if refusals else {transition.OUTPUT: base_facts.to_output()}
+        deployed = None if args.new_stack else base_facts
+        refusals = [
+            f"refused: {err}"
+            for err in (transition.refusals(deployed, head_facts) if deployed else [])
+        ]
+        # Whether each cluster's minor is inside AKS's support window today, judged as the
+        # program judges it: a cluster the base does not run is created.
+        window = support_window.judge(head_cfg, deployed, datetime.now(UTC).date())
+        refusals += [f"refused: {err}" for err in window.refusals]
+        # The program refuses the same things itself; the plan has judged them, so it evaluates
+        # a refused head as already deployed, and the base as the deployment it is.
+        previous = head_facts if refusals or deployed is None else base_facts
         base, head = evaluate_both(
-            base_file.config, head_file.config, stack, head_previous=previous
+            base_file.config,
+            head_file.config,
+            stack,
+            head_previous={transition.OUTPUT: previous.to_output()},
+            base_previous={transition.OUTPUT: base_facts.to_output()},
         )
     except (StackFileError, ProgramError) as err:
         print(f"error: {err}", file=sys.stderr)
@@ -143,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         arm_targets=tuple(head.engine_urn(urn) for urn in plan.arming),
     )
     sys.stdout.write(render(report, args.format))
+    for warning in window.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     for refusal in refusals:
         print(refusal, file=sys.stderr)
     if refused_by_policy:

@@ -270,4 +270,12 @@ class CloudMocks(pulumi.runtime.Mocks):
             encoded = base64.b64encode(kubeconfig.encode()).decode()
             # No check failures: an empty list, as MockMonitor.Invoke iterates it (mocks.py).
             return {"kubeconfigs": [{"name": "clusterUser", "value": encoded}]}, []
+        if args.token == "azure-native:authorization:getClientConfig":
+            # Who azure-native signed in as: the preflight asks this subscription.
+            return {
+                "clientId": stable_uuid("client", "deployer"),
+                "objectId": stable_uuid("principal", "deployer"),
+                "subscriptionId": SUBSCRIPTION_ID,
+                "tenantId": TENANT_ID,
+            }, []
         raise NotImplementedError(f"the offline plan has no answer for invoke {args.token}")

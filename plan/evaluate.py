@@ -9,6 +9,7 @@ every invoke and every stack reference read.
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing
 import runpy
 import sys
@@ -73,6 +74,8 @@ class Evaluation:
     outputs: dict[str, Any] = field(default_factory=dict)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     stack_references: list[str] = field(default_factory=list)
+    # What the program logged with pulumi.log.warn: the CLI shows these as warnings.
+    warnings: list[str] = field(default_factory=list)
 
     def engine_urn(self, urn: str) -> str:
         """The URN the engine gives a resource: its type qualified by every ancestor's type.
@@ -218,6 +221,7 @@ def evaluate(
         project=project,
         stack=stack,
         preview=preview,
+        logger=_warnings_into(evaluation),
         monitor=monitor,
         organization=ORGANIZATION,
     )
@@ -239,6 +243,24 @@ def evaluate(
     return evaluation
 
 
+class _Recorder(logging.Handler):
+    def __init__(self, evaluation: Evaluation) -> None:
+        super().__init__(logging.WARNING)
+        self.evaluation = evaluation
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.evaluation.warnings.append(record.getMessage())
+
+
+def _warnings_into(evaluation: Evaluation) -> logging.Logger:
+    """The logger the mocks' engine writes the program's log calls to (pulumi 3.272
+    runtime/mocks.py MockEngine.Log); without one they go to the root logger's stderr."""
+    logger = logging.getLogger("plan.program")
+    logger.propagate = False
+    logger.handlers = [_Recorder(evaluation)]
+    return logger
+
+
 def as_config_text(value: Any) -> str:
     """A config value as the CLI hands it to the program: text; objects and lists as JSON."""
     return value if isinstance(value, str) else json.dumps(value)
@@ -249,6 +271,7 @@ def evaluate_both(
     head_config: dict[str, Any],
     stack: str,
     head_previous: dict[str, Any] | None = None,
+    base_previous: dict[str, Any] | None = None,
 ) -> tuple[Evaluation, Evaluation]:
     """Evaluates two configs at once: the base in a forked process, the head in this one.
 
@@ -260,13 +283,15 @@ def evaluate_both(
     """
     if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
         head = evaluate(head_config, stack, previous_outputs=head_previous)
-        return evaluate(base_config, stack), head
+        return evaluate(base_config, stack, previous_outputs=base_previous), head
     # A bare forked process and a pipe, not a ProcessPoolExecutor: the executor's manager thread
     # can race its own shutdown and print "Invalid file descriptor: -1" (CPython's
     # concurrent/futures/process.py waits on a result pipe the shutdown may already have closed).
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_evaluate_into, args=(sender, base_config, stack), daemon=True)
+    child = context.Process(
+        target=_evaluate_into, args=(sender, base_config, stack, base_previous), daemon=True
+    )
     child.start()
     sender.close()
     try:
@@ -275,7 +300,7 @@ def evaluate_both(
             succeeded, outcome = receiver.recv()
         except EOFError:
             # The child died without answering: evaluate here, where any error surfaces whole.
-            return evaluate(base_config, stack), head
+            return evaluate(base_config, stack, previous_outputs=base_previous), head
     finally:
         receiver.close()
         child.join()
@@ -284,9 +309,11 @@ def evaluate_both(
     return outcome, head
 
 
-def _evaluate_into(sender: Connection, config: dict[str, Any], stack: str) -> None:
+def _evaluate_into(
+    sender: Connection, config: dict[str, Any], stack: str, previous: dict[str, Any] | None
+) -> None:
     try:
-        sender.send((True, evaluate(config, stack)))
+        sender.send((True, evaluate(config, stack, previous_outputs=previous)))
     except Exception as err:  # handed to the parent, which raises it as its own
         sender.send((False, err))
     finally:

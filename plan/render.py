@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from live_gateway.preflight_provider import PREFLIGHT_TYPE
 from live_gateway.providers import GATEWAY_SERVES_TYPE, RETIRE_GUARD_TYPE
 from plan.diff import Plan, Step
 
@@ -69,8 +70,12 @@ def _summary(report: PlanReport) -> list[str]:
 def _live_checks(plan: Plan) -> list[str]:
     """What `pulumi preview` and `up` will check against the live gateway, which this cannot."""
     checks: list[str] = []
+    asks: list[str] = []
     for change in plan.changes.values():
         reg = change.after
+        if reg is not None and reg.type == PREFLIGHT_TYPE:
+            asks.append(_preflight_line(reg.inputs))
+            continue
         if reg is None or change.action in ("same", "state-only"):
             continue
         if reg.type == GATEWAY_SERVES_TYPE:
@@ -87,7 +92,26 @@ def _live_checks(plan: Plan) -> list[str]:
                 f"`pulumi preview` and `up`: refuse to retire {color} while the gateway has a "
                 f"backend address in {reg.inputs['subnetCidr']}"
             )
-    return checks
+    return checks + asks
+
+
+def _preflight_line(inputs: dict[str, Any]) -> str:
+    """The preflight runs on every preview and `up`; what it asks depends on what is created."""
+    region = inputs["location"]
+    asked = []
+    for cluster in inputs["clusters"]:
+        color = cluster["color"]
+        if cluster["versionChanges"]:
+            asked.append(f"{color}'s Kubernetes {cluster['kubernetesVersion']} in {region}")
+        if cluster["creating"]:
+            asked.append(f"{color}'s {cluster['vmSize']} in zones {cluster['zones'] or 'none'}")
+            if cluster["encryptionAtHost"]:
+                asked.append("the EncryptionAtHost feature's registration")
+    asked.append(f"AGIC chart {inputs['chartVersion']} in {inputs['chartRegistry']}")
+    return (
+        "`pulumi preview` and `up`, before anything changes: ask the subscription and the chart "
+        f"registry for {'; '.join(asked)}"
+    )
 
 
 def render(report: PlanReport, fmt: Format) -> str:

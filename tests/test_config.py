@@ -70,7 +70,7 @@ BAD_CONFIGS: dict[str, tuple[dict[str, Any], str, str]] = {
     "malformed kubernetes version": (
         {"clusters": {"green": {"kubernetesVersion": "v1.34"}}},
         "clusters.green.kubernetesVersion",
-        'e.g. "1.33"',
+        'e.g. "1.36"',
     ),
     "kubernetes version as an unquoted yaml number": (
         {"clusters": {"green": {"kubernetesVersion": 1.3}}},

@@ -72,8 +72,8 @@ def plan(
     monkeypatch.setattr(
         plan_main,
         "evaluate_both",
-        lambda base, head, stack, head_previous=None: (
-            cached_evaluations(base, stack),
+        lambda base, head, stack, head_previous=None, base_previous=None: (
+            cached_evaluations(base, stack, base_previous),
             cached_evaluations(head, stack, head_previous),
         ),
     )
