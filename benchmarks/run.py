@@ -1,9 +1,11 @@
 """Prints wall time (median of N) and peak memory of the offline plan, its floor, and the tests.
 
-    .venv/bin/python benchmarks/run.py [--runs 5] [--suite]
+    .venv/bin/python benchmarks/run.py [--runs 5] [--suite] [--scale 1,50,100]
 
-Targets: the plan within 2x the floor; the test suite under 60 s. Figures, not assertions:
-they depend on the machine, so they are printed for a person to read, never tested.
+Targets: the plan within 2x the floor, at 50 apps too, and linear in the number of apps; the
+test suite under 60 s. `--scale` plans the sample flip with that many apps in the stack (each
+its own path) and prints the time per app. Figures, not assertions: they depend on the
+machine, so they are printed for a person to read, never tested.
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ import argparse
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -34,12 +39,35 @@ def measure(argv: list[str], runs: int) -> tuple[float, float, int]:
     return statistics.median(times), min(times), peak_kib // 1024
 
 
+def scaled_stacks(apps: int, into: Path) -> tuple[Path, Path]:
+    """The sample blue and green stack files with `apps` apps, each routed on its own path."""
+    files = []
+    for color in ("blue", "green"):
+        document = yaml.safe_load((ROOT / f"Pulumi.{color}.yaml").read_text())
+        sample = document["config"]["aks-bluegreen:workloads"][0]
+        document["config"]["aks-bluegreen:workloads"] = [
+            dict(sample, name=f"app{index}", path=f"/app{index}") if index else sample
+            for index in range(apps)
+        ]
+        path = into / str(apps) / f"Pulumi.{color}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+        files.append(path)
+    return files[0], files[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--suite", action="store_true", help="also time the whole test suite")
+    parser.add_argument(
+        "--scale",
+        metavar="N,N,...",
+        help="also plan the sample flip with this many apps each, e.g. 1,50,100",
+    )
     args = parser.parse_args()
     os.chdir(ROOT)
+    scratch = tempfile.TemporaryDirectory()
     quiet = ["--format", "text"]
     cases = {
         "floor (import SDKs, register 1 resource)": [PY, "benchmarks/floor.py"],
@@ -47,6 +75,10 @@ def main() -> None:
         "plan blue -> green, policies on": [PY, "-m", "plan", *quiet],
         "plan blue -> green, policies off": [PY, "-m", "plan", *quiet, "--no-policies"],
     }
+    scale = [int(n) for n in args.scale.split(",")] if args.scale else []
+    for apps in scale:
+        base, head = scaled_stacks(apps, Path(scratch.name))
+        cases[f"plan blue -> green, {apps} apps"] = [PY, "-m", "plan", str(base), str(head), *quiet]
     if args.suite:
         cases["test suite (pytest)"] = [PY, "-m", "pytest", "-q", "-p", "no:randomly"]
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -62,7 +94,16 @@ def main() -> None:
     print(f"{'case':<45} {'median s':>9} {'min s':>7} {'x floor':>8} {'peak MiB':>9}")
     for label, (median, fastest, peak) in results.items():
         print(f"{label:<45} {median:>9.2f} {fastest:>7.2f} {median / floor:>8.2f} {peak:>9}")
+    if len(scale) > 1:
+        (few, first), (many, last) = (
+            (n, results[f"plan blue -> green, {n} apps"][0]) for n in (min(scale), max(scale))
+        )
+        print(
+            f"per app: {(last - first) / (many - few) * 1000:.1f} ms "
+            f"({few} -> {many} apps; linear when the rows above grow by this much per app)"
+        )
     print(f"({args.runs} runs each, {os.cpu_count()} cores, Python {sys.version.split()[0]})")
+    scratch.cleanup()
 
 
 if __name__ == "__main__":
