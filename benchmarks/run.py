@@ -24,19 +24,34 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 
 
-def measure(argv: list[str], runs: int) -> tuple[float, float, int]:
-    """(median seconds, min seconds, peak RSS in MiB) of `argv` over `runs` runs."""
+def measure(argv: list[str], runs: int) -> tuple[float, float, float, int]:
+    """(median seconds, min seconds, median CPU seconds, peak RSS in MiB) of `argv` over `runs`.
+
+    CPU time (user + system, the process and its forked children) is printed beside wall time:
+    on a machine shared with other work, wall time grows with the load and CPU time much less.
+    """
     times: list[float] = []
+    cpu: list[float] = []
     peak_kib = 0
     for _ in range(runs):
         start = time.perf_counter()
+        before = os.times()
         pid = os.posix_spawn(argv[0], argv, dict(os.environ, PYTHONDONTWRITEBYTECODE="0"))
         _, status, usage = os.wait4(pid, 0)
         times.append(time.perf_counter() - start)
+        after = os.times()
+        # The plan's forked child is reaped by the plan itself: os.times() counts it, and the
+        # spawned process, among this process's waited-for children.
+        cpu.append(
+            after.children_user
+            + after.children_system
+            - before.children_user
+            - before.children_system
+        )
         if os.waitstatus_to_exitcode(status) != 0:
             raise SystemExit(f"{' '.join(argv)} failed with {os.waitstatus_to_exitcode(status)}")
         peak_kib = max(peak_kib, usage.ru_maxrss)
-    return statistics.median(times), min(times), peak_kib // 1024
+    return statistics.median(times), min(times), statistics.median(cpu), peak_kib // 1024
 
 
 def scaled_stacks(apps: int, into: Path) -> tuple[Path, Path]:
@@ -83,7 +98,7 @@ def main() -> None:
         cases["test suite (pytest)"] = [PY, "-m", "pytest", "-q", "-p", "no:randomly"]
     devnull = os.open(os.devnull, os.O_WRONLY)
     saved = os.dup(1), os.dup(2)
-    results: dict[str, tuple[float, float, int]] = {}
+    results: dict[str, tuple[float, float, float, int]] = {}
     for label, argv in cases.items():
         os.dup2(devnull, 1), os.dup2(devnull, 2)
         try:
@@ -91,16 +106,19 @@ def main() -> None:
         finally:
             os.dup2(saved[0], 1), os.dup2(saved[1], 2)
     floor = results["floor (import SDKs, register 1 resource)"][0]
-    print(f"{'case':<45} {'median s':>9} {'min s':>7} {'x floor':>8} {'peak MiB':>9}")
-    for label, (median, fastest, peak) in results.items():
-        print(f"{label:<45} {median:>9.2f} {fastest:>7.2f} {median / floor:>8.2f} {peak:>9}")
-    if len(scale) > 1:
-        (few, first), (many, last) = (
-            (n, results[f"plan blue -> green, {n} apps"][0]) for n in (min(scale), max(scale))
-        )
+    print(f"{'case':<45} {'median s':>9} {'min s':>7} {'x floor':>8} {'cpu s':>7} {'peak MiB':>9}")
+    for label, (median, fastest, cpu, peak) in results.items():
         print(
-            f"per app: {(last - first) / (many - few) * 1000:.1f} ms "
-            f"({few} -> {many} apps; linear when the rows above grow by this much per app)"
+            f"{label:<45} {median:>9.2f} {fastest:>7.2f} {median / floor:>8.2f} {cpu:>7.2f} "
+            f"{peak:>9}"
+        )
+    if len(scale) > 1:
+        few, many = min(scale), max(scale)
+        first = results[f"plan blue -> green, {few} apps"]
+        last = results[f"plan blue -> green, {many} apps"]
+        print(
+            f"per app ({few} -> {many} apps): {(last[0] - first[0]) / (many - few) * 1000:.1f} ms "
+            f"wall, {(last[2] - first[2]) / (many - few) * 1000:.1f} ms CPU"
         )
     print(f"({args.runs} runs each, {os.cpu_count()} cores, Python {sys.version.split()[0]})")
     scratch.cleanup()

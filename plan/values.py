@@ -62,6 +62,9 @@ def _text(value: Any) -> str:
     if isinstance(value, str):
         # Quoted when it is empty or holds spaces, so where a value ends stays clear.
         return value if value and not any(c.isspace() for c in value) else json.dumps(value)
+    if isinstance(value, float) and value.is_integer():
+        # The wire carries every number as a double: 3 arrives as 3.0.
+        return str(int(value))
     if isinstance(value, int | float):
         return str(value)
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
