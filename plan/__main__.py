@@ -153,23 +153,26 @@ def _stack_files(
         raise UsageError("--base-ref takes the head stack file alone: plan --base-ref REF HEAD")
     if not files:
         files = [DEFAULT_BASE, DEFAULT_HEAD]
+    # Notes and errors name a file as it was given, as the reader's own errors do; the report's
+    # title names it relative to here.
     head_path = files[-1]
     head_label = os.path.relpath(head_path)
     head = read_stack_file(head_path)
-    notes.about(head, head_label)
+    notes.about(head, str(head_path))
     if len(files) == 2:
         base_label = os.path.relpath(files[0])
         base = read_stack_file(files[0])
+        notes.about(base, str(files[0]))
     elif args.base_ref is not None:
         base_label = f"{args.base_ref}:{head_label}"
         data = read_at(args.base_ref, head_path)
         if data is None:
-            notes.add("note", head_label, f"not in {args.base_ref}: planned as a new stack")
+            notes.add("note", str(head_path), f"not in {args.base_ref}: planned as a new stack")
             return None, head, None, head_label
-        base = read_stack_file(Path(base_label), data=data)
+        base = read_stack_file(Path(f"{args.base_ref}:{head_path}"), data=data)
+        notes.about(base, str(base.path))
     else:
         return None, head, None, head_label
-    notes.about(base, base_label)
     return base, head, base_label, head_label
 
 
@@ -185,14 +188,14 @@ def main(argv: list[str] | None = None) -> int:
         stack = args.stack or stack_name_of(head_file.path)
         if stack is None:
             raise UsageError(
-                f"{head_label}: no stack name in this file's name; call it Pulumi.<stack>.yaml "
+                f"{head_file.path}: no stack name in this file's name; call it Pulumi.<stack>.yaml "
                 "as the Pulumi CLI does, or pass --stack NAME"
             )
         # Without --stack the stack is named after the head file, so that file is what to rename.
         stack_label = (
             f"--stack {config.printable_key(stack)}"
             if args.stack
-            else f"{head_label} (its name gives the stack name; --stack sets another)"
+            else f"{head_file.path} (its name gives the stack name; --stack sets another)"
         )
         head_cfg = _parse(head_file)
         base_cfg = _parse(base_file) if base_file else None
