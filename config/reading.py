@@ -28,6 +28,7 @@ _STRUCTURED = {
     "cutover",
     "monitoring",
     "breakGlass",
+    "dns",
     "access",
 }
 # The shape a structured key holds, for a message about one given as a string.
