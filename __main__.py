@@ -4,6 +4,8 @@
 it the rollback. Read docs/runbook.md before a first `pulumi up`.
 """
 
+from datetime import UTC, datetime
+
 import pulumi
 from pulumi_azure_native import resources
 
@@ -20,9 +22,10 @@ from components.monitoring import (
     MonitoringArgs,
 )
 from components.network import Network, NetworkArgs
+from components.preflight import Preflight, PreflightArgs
 from components.retire_guard import RetireGuard, RetireGuardArgs
 from components.slot import Slot, SlotArgs
-from config import rules, transition
+from config import rules, support_window, transition
 
 # 1. Load and validate the whole config: a bad value stops here, before anything is created.
 cfg = config.load()
@@ -33,19 +36,30 @@ deployed = transition.facts_of(cfg, prefix)
 async def deploy() -> None:
     # 1b. Refuse what the live stack must not become (transition.py), judged against what its
     # last deployment exported, before any resource is declared: in preview and up alike.
-    await transition.refuse_unsafe_change(deployed)
-    declare()
+    previous = await transition.refuse_unsafe_change(deployed)
+    # 1c. A cluster this deployment creates must be on a minor AKS still supports; one that keeps
+    # running on a minor past (or near) its end of life is warned about.
+    window = support_window.judge(cfg, previous, datetime.now(UTC).date())
+    if window.refusals:
+        raise pulumi.RunError("\n".join(str(problem) for problem in window.refusals))
+    for warning in window.warnings:
+        pulumi.log.warn(warning)
+    declare(previous)
 
 
-def declare() -> None:
+def declare(previous: transition.DeployedFacts | None) -> None:
+    # 1d. What only the subscription knows, asked live before anything changes: everything
+    # depends on the resource group, and the resource group on the preflight's check.
+    preflight = Preflight("preflight", PreflightArgs(config=cfg, previous=previous))
     group = resources.ResourceGroup(
         "resource-group",
         resource_group_name=f"{prefix}-rg",
         location=cfg.location,
-        opts=pulumi.ResourceOptions(protect=True),
+        opts=pulumi.ResourceOptions(protect=True, depends_on=[preflight]),
     )
 
     # 2. One VNet: a gateway subnet and one subnet per color.
+    subnets = {color: str(cfg.clusters[color].subnet_cidr) for color in config.COLORS}
     network = Network(
         "network",
         NetworkArgs(
@@ -53,9 +67,7 @@ def declare() -> None:
             location=cfg.location,
             name=f"{prefix}-vnet",
             config=cfg.network,
-            cluster_subnets={
-                color: str(cfg.clusters[color].subnet_cidr) for color in config.COLORS
-            },
+            cluster_subnets=subnets,
         ),
     )
 
@@ -165,7 +177,6 @@ def declare() -> None:
 
     # 6. Done only when the live gateway serves the active cluster: `up` waits for it, bounded, and
     #    otherwise fails saying what it saw. AGIC's Ready proves nothing about its gateway write.
-    subnets = {color: str(cfg.clusters[color].subnet_cidr) for color in config.COLORS}
     CutoverVerification(
         "cutover",
         CutoverVerificationArgs(

@@ -482,7 +482,7 @@ def self_reference_name() -> str:
     return f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
 
 
-async def refuse_unsafe_change(head: DeployedFacts) -> None:
+async def refuse_unsafe_change(head: DeployedFacts) -> DeployedFacts | None:
     """Raises a RunError naming every rule the change breaks, before any resource is declared.
 
     `StackReference.get_output_details` is a coroutine (pulumi 3.272 stack_reference.py), so
@@ -494,7 +494,10 @@ async def refuse_unsafe_change(head: DeployedFacts) -> None:
     details = await reference.get_output_details(OUTPUT)
     previous = facts_from_output(details.value)
     if previous is None:
-        return
+        return None
     problems = refusals(previous, head)
     if problems:
         raise pulumi.RunError("\n".join(str(problem) for problem in problems))
+    # The facts judged against: config/support_window.py tells from them which clusters the
+    # deployment creates.
+    return previous

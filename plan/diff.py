@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from live_gateway.preflight_provider import PREFLIGHT_TYPE
 from plan.evaluate import Evaluation, Registration
 
 Action = Literal["create", "update", "replace", "delete", "state-only", "drop", "same"]
@@ -209,6 +210,9 @@ def provider_deletes_first(before: Registration, after: Registration, forced: bo
 def _compare(before: Registration, after: Registration) -> Change:
     ignored = after.ignore_changes
     changed = [p for p in changed_paths(before.inputs, after.inputs) if not _matches(p, ignored)]
+    if after.type == PREFLIGHT_TYPE:
+        # Its provider's diff never reports a change (live_gateway/preflight_provider.py).
+        changed = []
     reasons: list[str] = []
     if before.provider != after.provider:
         old, new = before.provider.rsplit("::", 1)[-1], after.provider.rsplit("::", 1)[-1]
