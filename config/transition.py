@@ -448,14 +448,14 @@ def _certificates(previous: DeployedFacts, head: DeployedFacts) -> list[ConfigEr
                     "stop naming it in tls.certificate first, deploy, then remove it",
                 )
             )
-    for index, name in enumerate(named):
-        if name is not None and name not in previous.certificates:
+    for index, certificate in enumerate(named):
+        if certificate is not None and certificate not in previous.certificates:
             found.append(
                 ConfigError(
                     f"workloads[{index}].tls.certificate",
-                    f"{name!r} is not on the gateway yet, and undoing this change would remove "
-                    "it while apps name it: add it to gateway.certificates in one change and "
-                    "name it in the next",
+                    f"{certificate!r} is not on the gateway yet, and undoing this change would "
+                    "remove it while apps name it: add it to gateway.certificates in one change "
+                    "and name it in the next",
                 )
             )
     return found
