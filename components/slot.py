@@ -34,12 +34,16 @@ class SlotArgs:
     # The slot AGIC serves from: its cluster is protected and its gates vouch for ingress.
     active: bool
     access: AccessConfig
+    # The cluster is protected: it serves, or the gateway was last verified serving it.
+    protect: bool
     # AGIC's namespace, where Helm keeps the release's records.
     agic_namespace: str
     log_analytics_workspace_id: pulumi.Input[str] | None = None
     # Declared unreachable by the break-glass: only its Azure resources are declared, and its
     # Kubernetes objects leave the state without a call to it (components/cluster.py).
     unreachable: bool = False
+    # What must be checked before the cluster is registered (a replace guard).
+    after: Sequence[pulumi.Resource] = ()
 
 
 class Slot(pulumi.ComponentResource):
@@ -63,6 +67,8 @@ class Slot(pulumi.ComponentResource):
                 network=args.network,
                 active=args.active,
                 access=args.access,
+                protect=args.protect,
+                after=args.after,
                 helm_namespace=args.agic_namespace,
                 log_analytics_workspace_id=args.log_analytics_workspace_id,
                 unreachable=args.unreachable,

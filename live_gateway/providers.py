@@ -140,6 +140,9 @@ class RetireGuardProvider(_ArmAccess, ResourceProvider):
         if not _is_known(gateway_id):
             return CheckResult(news, [])
         color, cidr = news["retiredColor"], news["subnetCidr"]
+        doing = "replacing" if news.get("change") == "replace" else "retiring"
+        done = "replaced" if news.get("change") == "replace" else "retired"
+        verb = "replace" if news.get("change") == "replace" else "retire"
         try:
             still = self._addresses(str(gateway_id), cidr)
         except GatewayReadError as err:
@@ -149,7 +152,7 @@ class RetireGuardProvider(_ArmAccess, ResourceProvider):
                     CheckFailure(
                         "",
                         f"cannot tell whether the gateway still sends traffic to {color} "
-                        f"({err}), so {color} is not retired; the principal running Pulumi "
+                        f"({err}), so {color} is not {done}; the principal running Pulumi "
                         "needs Reader on the gateway",
                     )
                 ],
@@ -162,8 +165,8 @@ class RetireGuardProvider(_ArmAccess, ResourceProvider):
                         "",
                         f"the live gateway still has {len(still)} backend address(es) in "
                         f"{color}'s subnet {cidr} ({', '.join(still)}): {color} is serving, "
-                        f"so retiring it would cut those requests; cut over first (active: "
-                        f"the other color), confirm with `pulumi up`, then retire {color}",
+                        f"so {doing} it would cut those requests; cut over first (active: "
+                        f"the other color), confirm with `pulumi up`, then {verb} {color}",
                     )
                 ],
             )

@@ -20,8 +20,9 @@ from config import transition
 from config.stack_file import StackFile, StackFileError, read_stack_file
 from plan.diff import diff
 from plan.evaluate import PROGRAM_DIR, ProgramError, as_config_text, evaluate_both
-from plan.policy_check import check, mandatory
+from plan.policy_check import check, mandatory, weakened
 from plan.render import PlanReport, render
+from plan.verdict import judge
 
 EXIT_REFUSED = 1
 EXIT_INVALID = 2
@@ -108,16 +109,26 @@ def main(argv: list[str] | None = None) -> int:
         # The rules the program applies through its reference to its own stack, applied here to
         # the base as the last deployment. A refused head is still evaluated, as a first
         # deployment would be, so the plan shows what it would have done.
-        refusals = [f"refused: {err}" for err in transition.refusals(base_facts, head_facts)]
-        previous = None if refusals else {transition.OUTPUT: base_facts.to_output()}
+        # The base is taken as deployed and verified serving its active color, as the program
+        # records it after a converged `up`.
+        refused = transition.refusals(base_facts, head_facts)
+        deployed = {**base_facts.to_output(), "servingColor": base_cfg.active}
+        previous = None if refused else {transition.OUTPUT: deployed}
         base, head = evaluate_both(
             base_file.config, head_file.config, stack, head_previous=previous
         )
+        # The safety invariants on the evaluated diff, both ways (plan/verdict.py); the
+        # program applies the same judge against its last deployment (plan/judge.py).
+        verdict = judge(
+            base, head, base_cfg, head_cfg, prefixes[args.head], serving=base_cfg.active
+        )
+        refusals = list(verdict.refusals)
     except (StackFileError, ProgramError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID
 
     policy_lines: list[str] = []
+    weakened_policies: list[str] = []
     refused_by_policy = 0
     if not args.no_policies:
         try:
@@ -125,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                 json.loads(args.policy_config.read_text()) if args.policy_config else None
             )
             violations = check(head, policy_config)
+            weakened_policies = weakened(policy_config)
         except (OSError, ValueError) as err:
             print(f"error: --policy-config {args.policy_config}: {err}", file=sys.stderr)
             return EXIT_INVALID
@@ -146,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         policy_lines=tuple(policy_lines),
         policies_ran=not args.no_policies,
         arm_targets=tuple(head.engine_urn(urn) for urn in plan.arming),
+        weakened_policies=tuple(weakened_policies),
+        safety_refusals=tuple(refusals),
     )
     sys.stdout.write(render(report, args.format))
     for refusal in refusals:

@@ -103,6 +103,16 @@ def check(evaluation: Evaluation, config: PolicyConfig | None = None) -> list[Vi
     return violations
 
 
+def weakened(config: PolicyConfig | None = None) -> list[str]:
+    """The policies `config` makes advisory or disables, as "name (level)", in pack order."""
+    settings = _resolve(config or {})
+    return [
+        f"{policy.name} ({settings[policy.name].level.value})"
+        for policy in POLICIES
+        if settings[policy.name].level is not EnforcementLevel.MANDATORY
+    ]
+
+
 def mandatory(violations: list[Violation]) -> list[Violation]:
     return [v for v in violations if v.mandatory]
 

@@ -24,6 +24,10 @@ class PlanReport:
     policies_ran: bool
     # Engine URNs of the providers to arm before the break-glass `up --refresh`.
     arm_targets: tuple[str, ...] = ()
+    # Policies the policy config makes advisory or disables: "all passed" would overstate.
+    weakened_policies: tuple[str, ...] = ()
+    # The safety invariants' refusals (plan/verdict.py); empty when every invariant holds.
+    safety_refusals: tuple[str, ...] = ()
 
 
 def _where(step: Step) -> str:
@@ -112,6 +116,7 @@ def _text(report: PlanReport) -> str:
         lines.append("No changes.")
     lines.append("")
     lines += _live_section(report, bullet="  ")
+    lines += _safety_section(report, bullet="  ")
     lines += _policy_section(report, bullet="  ")
     return "\n".join(lines) + "\n"
 
@@ -134,6 +139,7 @@ def _markdown(report: PlanReport) -> str:
         lines.append("No changes.")
     lines.append("")
     lines += _live_section(report, bullet="- ")
+    lines += _safety_section(report, bullet="- ")
     lines += _policy_section(report, bullet="- ")
     lines += [
         "",
@@ -151,12 +157,33 @@ def _live_section(report: PlanReport, bullet: str) -> list[str]:
     return [heading, *(f"{bullet}{check}" for check in checks), ""]
 
 
+def _safety_section(report: PlanReport, bullet: str) -> list[str]:
+    if not report.safety_refusals:
+        return [
+            "Safety: every invariant holds both ways (nothing serving deleted or replaced, a "
+            "flip alone, the revert accepted; docs/safety.md).",
+            "",
+        ]
+    return (
+        ["Safety: refused (docs/safety.md):"]
+        + [f"{bullet}{line.removeprefix('refused: ')}" for line in report.safety_refusals]
+        + [""]
+    )
+
+
 def _policy_section(report: PlanReport, bullet: str) -> list[str]:
     if not report.policies_ran:
         return ["Policies: not run (--no-policies)."]
+    weakened = (
+        [f"{bullet}not mandatory by the policy config: {', '.join(report.weakened_policies)}"]
+        if report.weakened_policies
+        else []
+    )
     if not report.policy_lines:
+        if weakened:
+            return ["Policies: no violation reported, but not every policy is enforced:", *weakened]
         return ["Policies: all passed on the head config."]
-    return ["Policies:"] + [f"{bullet}{line}" for line in report.policy_lines]
+    return ["Policies:"] + [f"{bullet}{line}" for line in report.policy_lines] + weakened
 
 
 def _break_glass(report: PlanReport, code: str) -> list[str]:

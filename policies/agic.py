@@ -28,7 +28,7 @@ from policies.clusters import COLOR_TAG, MANAGED_CLUSTER, cluster_color
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 CHART = "oci://mcr.microsoft.com/azure-application-gateway/charts/ingress-azure"
 CHART_NAME = "ingress-azure"
-_RELEASE_NAME = re.compile(r"^agic-(?P<color>[a-z0-9-]+)$")
+_RELEASE_NAME = re.compile(r"^agic-(?P<color>[a-z0-9-]+)\Z")
 
 
 def is_agic_release(resource_type: str, props: Mapping[str, Any]) -> bool:

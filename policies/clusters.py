@@ -24,7 +24,7 @@ MINIMUM_VERSION_KEY = "minimumVersion"
 # Oldest minor still in AKS standard support when the pack was written; raise it through the
 # policy config rather than the code, so each environment can move at its own pace.
 DEFAULT_MINIMUM_VERSION = "1.31"
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?\Z")
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

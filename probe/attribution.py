@@ -20,7 +20,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 UNKNOWN = "unknown"
 _IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
-_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}\Z")
 
 
 @dataclass(frozen=True)

@@ -38,17 +38,17 @@ from dataclasses import dataclass, field
 SAMPLE_STACKS = frozenset({"blue", "green"})
 
 # Stack files live at the repository root only: that is where `pulumi` looks for them.
-STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[^/]+)\.yaml$")
+STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[^/]+)\.yaml\Z")
 # Pulumi allows letters, digits, '-', '_' and '.'; a leading letter or digit is also required here
 # so a name can never read as a command-line option once it reaches `./bin/plan --stack NAME`.
-STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
 # What `pulumi up` runs for every stack: a change here reaches every environment.
 PROGRAM_FILES = frozenset({"Pulumi.yaml", "__main__.py", "requirements.txt"})
 PROGRAM_DIRS = ("components/", "config/", "live_gateway/", "policies/")
 
 # GitHub's `before` for a push that created the branch.
-NULL_SHA = re.compile(r"^0+$")
+NULL_SHA = re.compile(r"^0+\Z")
 
 
 class GitError(Exception):
