@@ -202,15 +202,18 @@ def evaluate(
     mocks: pulumi.runtime.Mocks | None = None,
     preview: bool = False,
     previous_outputs: dict[str, Any] | None = None,
+    into: Evaluation | None = None,
 ) -> Evaluation:
     """Evaluates the program once for `config`: fully qualified keys, values as the CLI passes.
 
     `mocks` answer in place of the cloud (default: CloudMocks); `preview` runs it as
     `pulumi preview` would, where `pulumi.runtime.is_dry_run()` is true. `previous_outputs` are
     the stack's outputs from its last deployment, as the program's reference to its own stack
-    reads them (default CloudMocks only); None evaluates a first deployment.
+    reads them (default CloudMocks only); None evaluates a first deployment. `into` receives
+    the record as it is made, so a caller can read what a failing program registered and
+    exported before it failed, as the engine keeps it.
     """
-    evaluation = Evaluation()
+    evaluation = into if into is not None else Evaluation()
     cloud = mocks or CloudMocks(previous_outputs)
     monitor = RecordingMonitor(cloud, evaluation)
     pulumi.runtime.set_mocks(

@@ -104,12 +104,18 @@ def check(evaluation: Evaluation, config: PolicyConfig | None = None) -> list[Vi
 
 
 def weakened(config: PolicyConfig | None = None) -> list[str]:
-    """The policies `config` makes advisory or disables, as "name (level)", in pack order."""
-    settings = _resolve(config or {})
+    """The policies `config` disables or lowers from the pack's own level, as "name (level)",
+    in pack order: what "no violation" does not vouch for."""
+    settings, own = _resolve(config or {}), _resolve({})
+    rank = {
+        EnforcementLevel.DISABLED: 0,
+        EnforcementLevel.ADVISORY: 1,
+        EnforcementLevel.MANDATORY: 2,
+    }
     return [
         f"{policy.name} ({settings[policy.name].level.value})"
         for policy in POLICIES
-        if settings[policy.name].level is not EnforcementLevel.MANDATORY
+        if rank.get(settings[policy.name].level, 2) < rank.get(own[policy.name].level, 2)
     ]
 
 

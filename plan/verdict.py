@@ -308,12 +308,21 @@ def judge(
     refusals, plan = _one_way(base, head, base_cfg, head_cfg, serving)
     refusals += [f"refused: {p}" for p in transition_refusals(base_cfg, head_cfg, prefix)]
     refusals = [r if r.startswith("refused: ") else f"refused: {r}" for r in refusals]
-    back, _ = _one_way(head, base_again or base, head_cfg, base_cfg, head_cfg.active)
-    back += transition_refusals(head_cfg, base_cfg, prefix, revert=True)
+    back: list[str] = []
+    # The break-glass keeps its own rules: neither declaring nor lifting it has a revert (that
+    # would put a cluster nobody could reach back in the state, or drop one that was rebuilt);
+    # its way back is retiring the unreachable cluster and enabling it again later (README,
+    # "Break glass").
+    if head_cfg.unreachable == base_cfg.unreachable:
+        back, _ = _one_way(head, base_again or base, head_cfg, base_cfg, head_cfg.active)
+        back += transition_refusals(head_cfg, base_cfg, prefix, revert=True)
     if back:
         refusals.append(
             "refused: every change can be reverted, and the revert of this one would be "
-            "refused: " + "; ".join(back) + f"; instead: {_sequence(base_cfg, head_cfg)}"
+            "refused: "
+            + "; ".join(back[:2])
+            + (f" (and {len(back) - 2} more)" if len(back) > 2 else "")
+            + f"; instead: {_sequence(base_cfg, head_cfg)}"
         )
     return Verdict(refusals=tuple(refusals), clusters_lost=_clusters_lost(plan, base))
 
