@@ -152,6 +152,12 @@ def _protected_colors(base_cfg: StackConfig, head_cfg: StackConfig, serving: Col
     return {c for c in colors if base_cfg.clusters[c].enabled}
 
 
+def _engine_order(plan: Plan) -> list[str]:
+    """Changes in the order the engine runs their steps, so a change is always told the same
+    way (registration order varies from one evaluation to the next)."""
+    return list(dict.fromkeys([step.change.urn for step in plan.steps] + sorted(plan.changes)))
+
+
 def _invariant_nothing_serving_lost(
     plan: Plan, base: Evaluation, protected: frozenset[Color], flip: bool, removed_apps: set[str]
 ) -> list[str]:
@@ -159,7 +165,8 @@ def _invariant_nothing_serving_lost(
     # Objects replaced only because their provider is (the engine replaces every resource of a
     # replaced provider) are named once, after the provider.
     carried: dict[str, list[str]] = {}
-    for change in plan.changes.values():
+    # In the engine's order, so that the same change is always told the same way.
+    for change in (plan.changes[urn] for urn in _engine_order(plan)):
         if change.action not in ("delete", "replace") or change.before is None:
             continue
         reg = change.before
@@ -199,7 +206,7 @@ def _invariant_engine_protection(plan: Plan) -> list[str]:
         f"protected: the change {'deletes' if c.action == 'delete' else 'replaces'} "
         f"{c.type.split(':')[-1]} {_object_name(c.before)}, protected in the base; the engine "
         "refuses it too"
-        for c in plan.changes.values()
+        for c in (plan.changes[urn] for urn in _engine_order(plan))
         if c.action in ("delete", "replace") and c.before is not None and c.before.protect
     ]
 

@@ -162,6 +162,8 @@ class SafetyModel(RuleBasedStateMachine):
             COUNTS["invalid"] += 1
             return
         COUNTS["steps"] += 1
+        if DEEP and COUNTS["steps"] % 100 == 0:
+            _report()
         judged = JUDGE.verdict(base_raw, head_raw)
         verdict: Verdict = judged.verdict
         if verdict.refusals:
@@ -281,8 +283,8 @@ def _parsed(raw: dict[str, Any]) -> config.StackConfig:
 # sequence of up to 20 judged steps, each one or two evaluations of the program.
 DEEP = settings().max_examples >= 10_000
 SafetyModel.TestCase.settings = settings(
-    max_examples=250 if DEEP else 3,
-    stateful_step_count=20 if DEEP else 4,
+    max_examples=150 if DEEP else 2,
+    stateful_step_count=20 if DEEP else 3,
     deadline=None,
     derandomize=True,
     suppress_health_check=list(HealthCheck),
