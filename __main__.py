@@ -1,7 +1,7 @@
 """Blue/green AKS behind one Application Gateway: the runbook, declared.
 
 `active` decides which cluster's AGIC owns the gateway; changing it is the cut-over, reverting
-it the rollback. Read README.md before a first `pulumi up`.
+it the rollback. Read docs/runbook.md before a first `pulumi up`.
 """
 
 from pathlib import Path

@@ -60,19 +60,29 @@ from config.values import (
 
 
 class _Model(BaseModel):
+    # Each field's docstring is its description: docs/configuration.md and Pulumi.yaml's
+    # `config:` are generated from them (scripts/config_reference.py).
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        use_attribute_docstrings=True,
     )
 
 
 class NetworkConfig(_Model):
     vnet_cidr: Cidr = IPv4Network("10.224.0.0/11")
+    """The VNet's address range; every subnet lies inside it."""
     # Application Gateway v2 needs a subnet of its own; Microsoft recommends a /24 so the
     # gateway can scale out, and refuses to share it with anything else.
     gateway_subnet_cidr: Cidr = IPv4Network("10.225.0.0/24")
+    """The Application Gateway's own subnet: a /26 or larger, fixed once the gateway runs in it."""
     # Cluster-internal ranges: must not overlap the VNet, or pods cannot reach VNet addresses.
     service_cidr: Cidr = IPv4Network("10.0.0.0/16")
+    """Both clusters' Service addresses, outside the VNet; a cluster may override them."""
     dns_service_ip: Address = IPv4Address("10.0.0.10")
+    """The cluster DNS service's address, inside serviceCidr; a cluster may override it."""
 
 
 class MaintenanceWindow(_Model):
@@ -80,15 +90,19 @@ class MaintenanceWindow(_Model):
     the window's `utcOffset` (AKS planned-maintenance.md, maintenance window properties)."""
 
     day: Weekday
+    """The weekday the window opens, in utcOffset's time."""
     start_time: Annotated[str, BeforeValidator(quoted_clock)] = Field(
         pattern=r"^([01]\d|2[0-3]):[0-5]\d$"
     )
+    """When the window opens, HH:MM in utcOffset's time (quote it: "02:00")."""
     # AKS asks for at least four hours when auto-upgrade uses the window (planned-maintenance.md);
     # the API caps a window at 24 hours.
     duration_hours: Annotated[int, within(4, 24, f"AKS: {AKS_MAINTENANCE}")] = 4
+    """How long the window stays open."""
     utc_offset: Annotated[str, BeforeValidator(quoted_clock)] = Field(
         default="+00:00", pattern=r"^[+-](0\d|1[0-4]):[0-5]\d$"
     )
+    """The offset day and startTime are read in (quote it: "+00:00")."""
 
     def utc_span(self) -> tuple[int, int]:
         """(start, length) in minutes of the UTC week, Monday 00:00 UTC being minute 0."""
@@ -113,8 +127,10 @@ class MaintenanceWindow(_Model):
 class MaintenanceConfig(_Model):
     # Kubernetes patch upgrades (AKS's aksManagedAutoUpgradeSchedule for the `patch` channel).
     patch: MaintenanceWindow
+    """The weekly window for Kubernetes patch upgrades (the `patch` channel)."""
     # Node image upgrades (aksManagedNodeOSUpgradeSchedule for the `NodeImage` channel).
     node_image: MaintenanceWindow
+    """The weekly window for node image upgrades (the `NodeImage` channel)."""
 
 
 # Non-overlapping defaults: each cluster rolls its nodes on its own nights, so an upgrade never
@@ -145,39 +161,56 @@ def _with_default_maintenance(color: str, cluster: Any) -> Any:
 
 class ClusterConfig(_Model):
     enabled: bool = True
+    """false retires the cluster (only the standby, once the gateway sends it nothing); true with a
+    new version rebuilds it."""
     kubernetes_version: str
+    """MAJOR.MINOR, or MAJOR.MINOR.PATCH (quote it: "1.33"); at least 1.30, one minor at a time."""
     subnet_cidr: Cidr
+    """The cluster's own subnet in the VNet (Azure CNI: pod IPs are addresses of it)."""
     # Per-cluster overrides of network.serviceCidr / dnsServiceIp. AKS cannot change either on an
     # existing cluster (azure-native replaces it), so a new range is rolled out one cluster at a
     # time: set it on the standby, cut over, then on the other, then in `network`.
     service_cidr: Cidr | None = None
+    """Overrides network.serviceCidr for this cluster (a /12 or smaller); unset: network's."""
     dns_service_ip: Address | None = None
+    """Overrides network.dnsServiceIp for this cluster; unset: network's."""
     # The one node pool is the system pool: use-system-pools says a system pool "must contain
     # at least two nodes"; the API allows at most 1000 per pool (ManagedClusterAgentPoolProfile
     # `count`, and the node pool limit in quotas-skus-regions).
     node_count: Annotated[int, within(2, 1000, f"AKS system node pools: {AKS_SYSTEM_POOLS}")] = 3
+    """Nodes of the one (system) node pool."""
     # A size with a temp disk large enough for an ephemeral OS disk (Standard_D4ds_v5: 150 GiB).
     vm_size: Annotated[str, AfterValidator(system_pool_vm_size)] = "Standard_D4ds_v5"
+    """The nodes' VM size: at least 4 vCPUs, no B-series; fixed at creation."""
     # Ephemeral OS disks live on the host: faster reimage and scale, no replicated OS disk.
     os_disk_type: Literal["Ephemeral", "Managed"] = "Ephemeral"
+    """Ephemeral (on the host's temp disk, at least 128 GiB) or Managed; fixed at creation."""
     # Spread over three zones; fixed when the node pool is created. [] in a region without zones.
     availability_zones: Annotated[tuple[str, ...], BeforeValidator(zone_names)] = AVAILABILITY_ZONES
+    """Zones the node pool spans ([] in a region without zones); fixed at creation."""
     # Azure CNI reserves max_pods + 1 VNet addresses per node up front. AKS enforces 10-250
     # per node, and at least 30 pods per system pool (checked with node_count below). 110 is the
     # per-node pod count Kubernetes is designed for (kubernetes.io "Considerations for large
     # clusters").
     max_pods: Annotated[int, within(10, 250, f"AKS maximum pods per node: {AKS_MAX_PODS}")] = 110
+    """Pods per node; nodeCount x maxPods must reach 30. Fixed at creation."""
     # Nodes added during an upgrade. Set explicitly: AKS documents 1 (upgrade-aks-node-pools-
     # rolling.md) while the 2025-09-01 API spec says 10%; the address check must know which.
     max_surge: Annotated[int, within(1, 100, f"this program's limit; AKS: {AKS_SURGE}")] = 1
+    """Nodes added during an upgrade."""
     # Cilium on plain Azure CNI (node subnet); `none` keeps a cluster built without an engine.
     network_policy: Literal["cilium", "none"] = "cilium"
+    """The NetworkPolicy engine: cilium (the Cilium data plane), or none."""
     # Host-based encryption of the node VMs' OS and temp disks and caches, which with ephemeral
     # OS disks is where the OS disk lives. The subscription needs the Microsoft.Compute/
     # EncryptionAtHost feature registered first, and the setting is fixed when the node pool is
     # created (AKS enable-host-encryption.md): on by default, `false` where it cannot be had.
     encryption_at_host: bool = True
+    """Host encryption of the nodes' disks and caches; needs the subscription's EncryptionAtHost
+    feature. Fixed at creation."""
     maintenance: MaintenanceConfig
+    """The weekly windows in which AKS may upgrade the cluster; never overlapping the other
+    cluster's."""
 
     @field_validator("kubernetes_version")
     @classmethod
@@ -234,8 +267,10 @@ def _default_clusters() -> dict[str, ClusterConfig]:
 
 class Principal(_Model):
     object_id: ObjectId
+    """The principal's Entra object ID (a GUID)."""
     # ARM checks the type against Entra ID and refuses a mismatch (UnmatchedPrincipalType).
     type: Literal["ServicePrincipal", "User", "Group"] = "ServicePrincipal"
+    """What the principal is; ARM refuses a mismatch."""
 
 
 class AccessConfig(_Model):
@@ -243,23 +278,32 @@ class AccessConfig(_Model):
 
     # Runs `pulumi up`: Azure Kubernetes Service RBAC Cluster Admin on each cluster.
     deployer: Principal
-    # Runs pull-request previews: read-only (README "Who may use the clusters").
+    """The principal that runs `pulumi up`: AKS RBAC Cluster Admin on each cluster."""
+    # Runs pull-request previews: read-only (docs/security.md, "Who may use the clusters").
     preview: Principal | None = None
+    """The principal that runs pull-request previews: read-only on each cluster; neither the
+    deployer nor an admin group."""
     # Entra groups AKS binds to cluster-admin through Kubernetes RBAC: break-glass for operators.
     admin_group_object_ids: tuple[ObjectId, ...] = ()
+    """Entra groups AKS binds to cluster-admin: break-glass for operators."""
 
 
 class GatewayConfig(_Model):
     # AGIC drives only v2 gateways; WAF_v2 adds the firewall policy components/gateway.py creates.
     sku: Literal["Standard_v2", "WAF_v2"] = "Standard_v2"
+    """WAF_v2 adds a Web Application Firewall policy the program creates."""
     # A fixed capacity is manual scale mode: 1 to 125 instances.
     capacity: Annotated[int, within(1, 125, f"Application Gateway v2: {APPGW_SCALING}")] = 2
+    """Gateway instances (manual scale)."""
     # Azure fixes a gateway's and a Standard public IP's zones when they are created. Empty: no
     # zones, for a region that has none.
     zones: tuple[Literal["1", "2", "3"], ...] = AVAILABILITY_ZONES
+    """Zones the gateway and its public IP span ([] for none); fixed at creation."""
     tls_policy: Literal["AppGwSslPolicy20220101S", "AppGwSslPolicy20220101"] = TLS_POLICIES[0]
+    """The predefined TLS policy; the one without S keeps CBC-only TLS 1.2 clients working."""
     # Only with WAF_v2; unset there means Prevention.
     waf_mode: Literal["Detection", "Prevention"] | None = None
+    """WAF_v2 only: Prevention blocks, Detection only logs; unset means Prevention."""
 
     @field_validator("sku", mode="before")
     @classmethod
@@ -304,18 +348,21 @@ class GatewayConfig(_Model):
 
 
 def gateway_skus() -> tuple[str, ...]:
-    """The gateway SKUs this program accepts, in the order the README lists them."""
+    """The gateway SKUs this program accepts, in the order docs/configuration.md lists them."""
     return get_args(GatewayConfig.model_fields["sku"].annotation)
 
 
 class AgicConfig(_Model):
     chart_version: str = "1.9.8"
+    """The AGIC Helm chart's version."""
     namespace: str = "agic"
+    """AGIC's own namespace in each cluster."""
     # The chart accepts 30-300 s. Without it AGIC only reacts to Kubernetes events and never
     # repairs drift on the gateway made outside Kubernetes.
     reconcile_period_seconds: Annotated[
         int, within(30, 300, "AGIC chart values.yaml, reconcilePeriodSeconds")
     ] = 60
+    """How often AGIC rewrites the gateway to heal drift."""
 
     @field_validator("chart_version")
     @classmethod
@@ -332,13 +379,21 @@ class AgicConfig(_Model):
 
 class WorkloadConfig(_Model):
     name: str
+    """The app's name (a Kubernetes name); also its namespace unless one is given."""
     image: str
+    """REGISTRY/NAME[:TAG][@sha256:<64 hex>]; pin it by digest."""
     replicas: Annotated[int, within(1, 100, "this program's limit")] = 3
+    """Pods per cluster."""
     container_port: Annotated[int, within(1, 65535, "TCP ports")] = 8080
+    """The port the app listens on."""
     path: str = "/"
+    """The path the gateway routes to the app; host and path are unique across apps."""
     host: str | None = None
+    """The host name the gateway routes to the app; unset: any."""
     health_path: str = "/"
+    """The path of the readiness and liveness probes (the gateway's health probe)."""
     namespace: str | None = None
+    """The app's namespace; unset: its name."""
     # How a pod leaves the gateway's backend pool without dropping a request. Defaults from AGIC
     # 1.9.8 docs/how-tos/minimize-downtime-during-deployments.md (a preStop delay of at least
     # 90 s, draining of about 30 s); the three are checked together in rules.py.
@@ -346,8 +401,13 @@ class WorkloadConfig(_Model):
     # AGIC removed. preStopDelaySeconds: how long a terminating pod keeps serving before SIGTERM;
     # AGIC's write that removes it from the pool has to land within it.
     draining_timeout_seconds: int = DRAINING_TIMEOUT_SECONDS
+    """How long the gateway lets in-flight requests finish on a removed pod (Azure accepts 1 to
+    3600)."""
     pre_stop_delay_seconds: int = PRE_STOP_DELAY_SECONDS
+    """How long a terminating pod keeps serving while AGIC takes it out of the pool (at least 1)."""
     termination_grace_period_seconds: int = TERMINATION_GRACE_PERIOD_SECONDS
+    """When a terminating pod is killed: above preStopDelaySeconds + drainingTimeoutSeconds, at most
+    1800."""
 
     @field_validator("path", "health_path")
     @classmethod
@@ -418,8 +478,11 @@ def _default_workloads() -> tuple[WorkloadConfig, ...]:
 
 class SmokeConfig(_Model):
     image: str = SMOKE_IMAGE
+    """The smoke gate's image (it needs sh and curl)."""
     attempts: Annotated[int, within(1, 60, "this program's limit")] = 10
+    """Requests the gate tries, 3 s apart, before it fails."""
     timeout_seconds: Annotated[int, within(1, 60, "this program's limit")] = 5
+    """The bound of each request."""
 
     @field_validator("image")
     @classmethod
@@ -432,10 +495,14 @@ class CutoverConfig(_Model):
     # release. AGIC writes in 10-20 s; a role or federated credential still propagating can take
     # minutes. At least one AGIC reconcile period, at most an hour.
     timeout_seconds: int = Field(default=600, ge=60, le=3600)
+    """How long `pulumi up` waits, after AGIC's release, for the live gateway to serve the active
+    cluster."""
 
 
 class MonitoringConfig(_Model):
     retention_in_days: int = 30
+    """Days the Log Analytics workspace keeps logs (Azure accepts 30 to 730; 31 are included in the
+    ingestion price)."""
 
     @field_validator("retention_in_days")
     @classmethod
@@ -454,8 +521,10 @@ class MonitoringConfig(_Model):
 
 class BreakGlassConfig(_Model):
     # The cluster whose API server cannot be reached. Its Kubernetes objects leave the state
-    # without a call to it, and its AGIC loses its federated credential (README: "Break glass").
+    # without a call to it, and its AGIC loses its federated credential (docs/break-glass.md).
     unreachable_cluster: Color
+    """The cluster whose API server is gone (docs/break-glass.md); neither the active nor a retired
+    one."""
 
     @field_validator("unreachable_cluster", mode="before")
     @classmethod
@@ -467,18 +536,34 @@ class BreakGlassConfig(_Model):
 
 class StackConfig(_Model):
     active: Color
+    """Which cluster's AGIC owns the gateway. Changing it is the cut-over; reverting it is the
+    rollback."""
     location: str = "westeurope"
+    """The Azure region of every resource."""
     name_prefix: str = "aksbg"
+    """The start of every Azure resource name, followed by the stack name: 2 to 12 lower-case
+    letters and digits."""
     network: NetworkConfig = NetworkConfig()
+    """The VNet and the clusters' internal ranges."""
     gateway: GatewayConfig = GatewayConfig()
+    """The Application Gateway v2."""
     clusters: dict[Color, ClusterConfig] = Field(default_factory=_default_clusters)
+    """The two AKS clusters, blue and green (both declared when given)."""
     agic: AgicConfig = AgicConfig()
+    """The Application Gateway Ingress Controller."""
     workloads: tuple[WorkloadConfig, ...] = Field(default_factory=_default_workloads, min_length=1)
+    """The apps deployed to both clusters."""
     smoke: SmokeConfig = SmokeConfig()
+    """The in-cluster smoke gate AGIC waits for."""
     cutover: CutoverConfig = CutoverConfig()
+    """The cut-over verification."""
     monitoring: MonitoringConfig = MonitoringConfig()
+    """The stack's Log Analytics workspace: gateway logs and Container Insights."""
     break_glass: BreakGlassConfig | None = None
+    """Emergency only: fail over from a cluster whose API server cannot be reached. Unset by
+    default."""
     access: AccessConfig
+    """Who may use the clusters' Kubernetes API."""
 
     @field_validator("active", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from ipaddress import AddressValueError, IPv4Address, IPv4Network, NetmaskValueError
 from typing import Annotated, Any, Literal, get_args
 
@@ -46,17 +47,25 @@ def show(value: Any) -> str:
     return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
-def within(low: int, high: int, source: str) -> AfterValidator:
-    """An inclusive integer range, refused with the limit and where it comes from."""
+@dataclass(frozen=True)
+class Within:
+    """An inclusive integer range and where it comes from; the configuration reference reads it."""
 
-    def check(value: int) -> int:
-        if value < low:
-            raise ValueError(f"{value} is below the minimum of {low} ({source})")
-        if value > high:
-            raise ValueError(f"{value} is above the maximum of {high} ({source})")
+    low: int
+    high: int
+    source: str
+
+    def __call__(self, value: int) -> int:
+        if value < self.low:
+            raise ValueError(f"{value} is below the minimum of {self.low} ({self.source})")
+        if value > self.high:
+            raise ValueError(f"{value} is above the maximum of {self.high} ({self.source})")
         return value
 
-    return AfterValidator(check)
+
+def within(low: int, high: int, source: str) -> AfterValidator:
+    """An inclusive integer range, refused with the limit and where it comes from."""
+    return AfterValidator(Within(low, high, source))
 
 
 def cidr(value: Any) -> IPv4Network:

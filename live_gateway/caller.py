@@ -98,8 +98,8 @@ def _github_oidc(
     return CallerCredential(
         credential,
         f"Entra ID for app {client_id} with the job's GitHub OIDC token",
-        "the app needs a federated credential for this workflow's subject (README, "
-        '"Setup") and the job `permissions: id-token: write`',
+        "the app needs a federated credential for this workflow's subject (docs/operations.md, "
+        '"Pull requests and deployment") and the job `permissions: id-token: write`',
     )
 
 

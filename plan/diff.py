@@ -278,7 +278,7 @@ def _dropped(base: Evaluation, head: Evaluation) -> dict[str, Registration]:
 
     pulumi-kubernetes' Read answers "deleted" for every resource, Helm releases included, of a
     provider that cannot reach its cluster and has deleteUnreachable (provider.go Read); the
-    runbook arms that provider before the `up --refresh` (README, "Break glass").
+    runbook arms that provider before the `up --refresh` (docs/break-glass.md).
     """
     gone = unreachable_providers(head)
     return {

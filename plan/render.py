@@ -187,7 +187,7 @@ def _policy_section(report: PlanReport, bullet: str) -> list[str]:
 
 
 def _break_glass(report: PlanReport, code: str) -> list[str]:
-    """The runbook's two runs, when this change arms a break-glass (README, "Break glass")."""
+    """The runbook's two runs, when this change arms a break-glass (docs/break-glass.md)."""
     if not report.arm_targets:
         return []
     colors = ", ".join(

@@ -112,7 +112,7 @@ def test_service_range_larger_than_kubernetes_allows_is_refused() -> None:
     config.parse({"active": "blue", "access": ACCESS, "network": json.dumps(network)})
 
 
-def test_gateway_sku_message_offers_exactly_what_validation_and_readme_accept() -> None:
+def test_gateway_sku_message_offers_exactly_what_validation_and_docs_accept() -> None:
     offered = config.gateway_skus()
     for sku in offered:
         config.parse({"active": "blue", "access": ACCESS, "gateway": json.dumps({"sku": sku})})
@@ -121,8 +121,8 @@ def test_gateway_sku_message_offers_exactly_what_validation_and_readme_accept() 
             {"active": "blue", "access": ACCESS, "gateway": json.dumps({"sku": "Standard"})}
         )
     assert str(raised.value).endswith(f"is not offered; use {' or '.join(offered)}")
-    readme = (ROOT / "README.md").read_text().splitlines()
-    [row] = [line for line in readme if line.startswith("| `gateway` |")]
+    reference = (ROOT / "docs" / "configuration.md").read_text().splitlines()
+    [row] = [line for line in reference if line.startswith("| `gateway.sku` |")]
     assert set(re.findall(r"\b\w+_v2\b", row)) == set(offered), row
 
 

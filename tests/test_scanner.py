@@ -4,7 +4,7 @@ The Azure resources go to checkov as ARM templates rendered from the recorded re
 (the sample stack, and the same stack with a WAF_v2 gateway so the firewall policy is scanned
 too); the Kubernetes objects as one manifest file per cluster. checkov runs once a session and
 the exact set of failing checks is asserted per framework: a regression fails, and so does an
-improvement until this file and the README drop the finding.
+improvement until this file and docs/proven.md drop the finding.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ CHECKOV = ROOT / ".venv-scanner" / "bin" / "checkov"
 SDK = ROOT / ".venv" / "lib" / "python3.11" / "site-packages" / "pulumi_azure_native"
 MAX_FINDINGS = 4
 
-# What stays failing, and why; the README's "Findings the scanner keeps" lists the same.
+# What stays failing, and why; docs/proven.md's "Findings the scanner keeps" lists the same.
 FINDINGS: dict[str, dict[str, str]] = {
     "arm": {
         "CKV_AZURE_6": "API server authorized IP ranges depend on where the runners live",
@@ -123,9 +123,9 @@ def test_at_most_four_findings_stay_per_framework() -> None:
     assert all(len(findings) <= MAX_FINDINGS for findings in FINDINGS.values())
 
 
-def test_readme_explains_every_finding_that_stays() -> None:
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("### Findings the scanner keeps", 1)[1].split("\n## ", 1)[0]
+def test_docs_explain_every_finding_that_stays() -> None:
+    proven = (ROOT / "docs" / "proven.md").read_text()
+    section = proven.split("## Findings the scanner keeps", 1)[1].split("\n## ", 1)[0]
     listed = set(re.findall(r"`(CKV2?_[A-Z0-9_]+)`", section))
     assert listed == {check for findings in FINDINGS.values() for check in findings}
 
