@@ -50,6 +50,11 @@ async def deploy() -> None:
         )
         if answer["refusals"]:
             raise pulumi.RunError("\n".join(answer["refusals"]))
+        if answer.get("unjudged"):
+            pulumi.log.warn(
+                "the last deployment's recorded config no longer passes this version's rules, "
+                f"so only the transition rules judged this change: {answer['unjudged']}"
+            )
         lost = tuple(answer["clustersLost"])
     declare(previous, lost)
 

@@ -75,7 +75,11 @@ def judge_in_child(
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(
+        # Fail closed: a change nobody could judge is not deployed. A RunError is reported as
+        # its message alone (pulumi-language-python-exec).
+        import pulumi
+
+        raise pulumi.RunError(
             f"{PROJECT}: the change could not be judged (python -m plan.judge exited "
             f"{done.returncode}): {done.stderr.strip()[-2000:]}"
         )
@@ -89,18 +93,25 @@ def judge_values(
     """The verdict on base -> head, both given as stack-file values; `previous` is the
     `deployedConfig` the head is evaluated against (what the last deployment recorded, less
     its config, so the head's evaluation does not judge again)."""
-    from config import resource_prefix
-    from plan.evaluate import evaluate_both
+    from config import ConfigError, resource_prefix
+    from plan.evaluate import ProgramError, evaluate_both
     from plan.verdict import judge
 
-    base_cfg, head_cfg = parse_values(base_values), parse_values(head_values)
-    serving: Color | None = transition.facts_from_output(previous).serving  # type: ignore[union-attr]
-    base, head = evaluate_both(
-        _qualified(base_values),
-        _qualified(head_values),
-        stack,
-        head_previous={transition.OUTPUT: previous},
-    )
+    head_cfg = parse_values(head_values)
+    try:
+        base_cfg = parse_values(base_values)
+        base, head = evaluate_both(
+            _qualified(base_values),
+            _qualified(head_values),
+            stack,
+            head_previous={transition.OUTPUT: previous},
+        )
+    except (ConfigError, ProgramError) as err:
+        # A config deployed before a rule existed that now refuses it: there is no base to
+        # judge against. The transition rules have run; this deployment records a valid one.
+        return {"refusals": [], "clustersLost": [], "unjudged": str(err)}
+    facts = transition.facts_from_output(previous)
+    serving: Color | None = facts.serving if facts is not None else None
     verdict = judge(base, head, base_cfg, head_cfg, resource_prefix(head_cfg, stack), serving)
     return {"refusals": list(verdict.refusals), "clustersLost": list(verdict.clusters_lost)}
 

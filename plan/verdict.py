@@ -161,7 +161,7 @@ def _engine_order(plan: Plan) -> list[str]:
 def _invariant_nothing_serving_lost(
     plan: Plan, base: Evaluation, protected: frozenset[Color], flip: bool, removed_apps: set[str]
 ) -> list[str]:
-    found: list[str] = []
+    found: list[tuple[bool, str]] = []
     # Objects replaced only because their provider is (the engine replaces every resource of a
     # replaced provider) are named once, after the provider.
     carried: dict[str, list[str]] = {}
@@ -181,17 +181,23 @@ def _invariant_nothing_serving_lost(
             continue
         verb = "deletes" if change.action == "delete" else "replaces"
         why = f" ({change.reason})" if change.action == "replace" and change.reason else ""
-        found.append(f"{verb} {kind} {_object_name(reg)}{why}, {role}")
+        # Azure resources first: a cluster's loss is the cause, its objects' the consequence.
+        found.append(
+            (
+                not reg.type.startswith("azure-native:"),
+                f"{verb} {kind} {_object_name(reg)}{why}, {role}",
+            )
+        )
         if reg.urn in carried or reg.type == KUBERNETES_PROVIDER:
             carried.setdefault(reg.urn, [])
-    lines = []
-    for line in found:
-        lines.append(f"nothing serving is lost: the change {line}")
+    lines = [
+        f"nothing serving is lost: the change {line}"
+        for _, line in sorted(found, key=lambda item: item[0])
+    ]
     for provider, objects in carried.items():
         if objects:
-            shown = ", ".join(objects[:4]) + (
-                f" and {len(objects) - 4} more" if len(objects) > 4 else ""
-            )
+            # Every one by its real `namespace/name`: which namespace goes is the point.
+            shown = ", ".join(objects)
             lines.append(
                 f"nothing serving is lost: with {provider.rsplit('::', 1)[-1]} the change "
                 f"replaces {len(objects)} serving object(s): {shown}"

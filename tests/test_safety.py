@@ -3,6 +3,7 @@ the plan's own words, and the common journeys, accepted (docs/safety.md)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from safety_cases import Judge
 from safety_cases import stack_config as sample
 
 import config
-from conftest import ACCESS
+from conftest import ACCESS, ROOT, with_overrides
 from plan.diff import diff
 
 APP = "mcr.microsoft.com/dotnet/samples:aspnetapp-9.0"
@@ -96,7 +97,12 @@ def test_re_enabling_a_retired_cluster_and_flipping_to_it_at_once_is_refused(
         "refused: a flip changes nothing else: active blue -> green comes with "
         "clusters.green.enabled; move those to their own pull request, land it, then flip alone"
     )
-    assert "the change deletes UserAssignedIdentity green-control-plane-identity" in found[1]
+    # Its revert would retire green while it serves.
+    assert found[1].startswith(
+        "refused: every change can be reverted, and the revert of this one would be refused: "
+        "nothing serving is lost: the change deletes "
+    )
+    assert "green's cluster" in found[1] or "green's control-plane identity" in found[1]
 
 
 @pytest.mark.parametrize(
@@ -278,3 +284,33 @@ def test_during_a_flip_both_clusters_stay_protected(judge: Judge) -> None:
     assert {"blue-aks", "green-aks", "agic-blue-namespace", "agic-green-namespace"} <= protected
     plan = diff(judged.base, judged.head)
     assert {c.name for c in plan.by_action("state-only")} == {"green-aks", "agic-green-namespace"}
+
+
+def test_bin_plan_exits_1_and_names_the_invariant_on_a_rebuild_of_the_serving_cluster(
+    tmp_path: Path,
+) -> None:
+    from test_plan_cli import run_plan, stack_file
+
+    head = stack_file(
+        tmp_path, "prod", with_overrides("blue", {"clusters": {"blue": {"networkPolicy": "none"}}})
+    )
+    result = run_plan(str(ROOT / "Pulumi.blue.yaml"), str(head), "--no-policies")
+    assert result.returncode == 1
+    assert "Safety: refused (docs/safety.md):" in result.stdout
+    assert BLUE_REPLACED in result.stderr.splitlines()
+    assert (
+        "refused: protected: the change replaces ManagedCluster blue-aks, protected in the base; "
+        "the engine refuses it too"
+    ) in result.stderr.splitlines()
+
+
+def test_the_plan_does_not_say_all_passed_when_the_policy_config_weakens_policies(
+    tmp_path: Path,
+) -> None:
+    from test_plan_cli import run_plan
+
+    policy_config = tmp_path / "policy.json"
+    policy_config.write_text('{"all": "advisory"}')
+    result = run_plan("--policy-config", str(policy_config))
+    assert "Policies: all passed" not in result.stdout
+    assert "not mandatory by the policy config: " in result.stdout
