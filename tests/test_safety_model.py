@@ -20,9 +20,10 @@ from safety_cases import Judge, stack_config
 
 import config
 from config import COLORS
+from conftest import STACK
 from plan.diff import diff
 from plan.evaluate import Evaluation
-from plan.verdict import Verdict
+from plan.verdict import Verdict, judge
 
 APP = "mcr.microsoft.com/dotnet/samples:aspnetapp"
 SHARED = {
@@ -40,7 +41,8 @@ def _report() -> None:
     if COUNTS["steps"]:
         print(
             f"\nsafety model: {COUNTS['steps']} steps judged, {COUNTS['accepted']} accepted, "
-            f"{COUNTS['invalid']} invalid configs refused by the config rules"
+            f"{COUNTS['invalid']} invalid configs refused by the config rules",
+            flush=True,
         )
 
 
@@ -179,7 +181,15 @@ class SafetyModel(RuleBasedStateMachine):
         # 3. The revert is accepted by the same judge (a standby's version aside, and the
         # break-glass, whose way back is a retire and a rebuild).
         if before.unreachable == after.unreachable:
-            back = JUDGE.verdict(head_raw, base_raw).verdict
+            base_cfg = _parsed(base_raw)
+            back = judge(
+                judged.head,
+                judged.base,
+                config_after,
+                base_cfg,
+                config.resource_prefix(base_cfg, STACK),
+                serving=after.active,
+            )
             assert not [r for r in back.refusals if "kubernetesVersion" not in r], back.refusals
         assert config_after.active == after.active
         self.state = after
