@@ -237,6 +237,7 @@ def declare(previous: transition.DeployedFacts | None, clusters_lost: tuple[str,
                 lambda serving: cfg.active if serving else last_serving
             ),
             "config": stack_config_values(cfg),
+            "protectedColors": sorted(protected),
         },
     )
 

@@ -62,6 +62,8 @@ class DeployedFacts:
     serving: Color | None = None
     # The config that deployment declared, as stack-file values by key; None before schema 2.
     config: dict[str, Any] | None = None
+    # The clusters that deployment left protected in the state (protected_colors).
+    protected: tuple[Color, ...] = ()
 
     def cluster(self, color: Color) -> ClusterFacts:
         return dict(self.clusters).get(color, ClusterFacts())
@@ -154,6 +156,11 @@ def facts_from_output(value: Any) -> DeployedFacts | None:
         unreachable=_color(_mapping(value.get("breakGlass")).get("unreachableCluster")),
         serving=_color(value.get("servingColor")),
         config=value.get("config") if isinstance(value.get("config"), dict) else None,
+        protected=tuple(
+            c
+            for c in COLORS
+            if isinstance(value.get("protectedColors"), list) and c in value["protectedColors"]
+        ),
     )
 
 
@@ -207,6 +214,7 @@ def refusals(previous: DeployedFacts, head: DeployedFacts) -> list[ConfigError]:
         found += _versions(color, previous, head)
         found += _cluster_changes(color, previous, head)
     found += _retiring(previous, head)
+    found += _still_protected(previous, head)
     found += _break_glass(previous, head)
     return found
 
@@ -384,6 +392,23 @@ def _retiring(previous: DeployedFacts, head: DeployedFacts) -> list[ConfigError]
             )
         ]
     return []
+
+
+def _still_protected(previous: DeployedFacts, head: DeployedFacts) -> list[ConfigError]:
+    # The engine refuses to delete a resource its state holds protected (pulumi/pulumi
+    # pkg/resource/deploy/step_generator.go), and a retired cluster is not declared, so its
+    # protection cannot be lifted in the change that retires it.
+    return [
+        ConfigError(
+            f"clusters.{color}.enabled",
+            f"{color} is still protected by the deployment that flipped away from it (a flip "
+            f"keeps both clusters protected until it is verified); run `pulumi up` once more "
+            f"with {color} still enabled, which lifts its protection now that "
+            f"{head.active} serves, then retire {color}",
+        )
+        for color in previous.protected
+        if color != head.active and head.cluster(color).enabled is False
+    ]
 
 
 def _break_glass(previous: DeployedFacts, head: DeployedFacts) -> list[ConfigError]:

@@ -11,8 +11,9 @@ from safety_cases import Judge
 from safety_cases import stack_config as sample
 
 import config
-from conftest import ACCESS, ROOT, with_overrides
+from conftest import ACCESS, ROOT, STACK, with_overrides
 from plan.diff import diff
+from plan.evaluate import Evaluation, evaluate
 
 APP = "mcr.microsoft.com/dotnet/samples:aspnetapp-9.0"
 FLIP = {"active": "green"}
@@ -314,3 +315,41 @@ def test_the_plan_does_not_say_all_passed_when_the_policy_config_weakens_policie
     result = run_plan("--policy-config", str(policy_config))
     assert "Policies: all passed" not in result.stdout
     assert "not mandatory by the policy config: " in result.stdout
+
+
+def test_no_environment_variable_can_switch_on_a_kubernetes_provider_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The SDK reads PULUMI_K8S_* when an argument is None (pulumi_kubernetes provider.py).
+    for variable in (
+        "PULUMI_K8S_UPSERT_EXISTING_OBJECTS",
+        "PULUMI_K8S_ENABLE_PATCH_FORCE",
+        "PULUMI_K8S_SKIP_UPDATE_UNREACHABLE",
+        "PULUMI_K8S_DELETE_UNREACHABLE",
+    ):
+        monkeypatch.setenv(variable, "true")
+    stack = evaluate(sample({}), STACK)
+    providers = stack.of_type("pulumi:providers:kubernetes")
+    assert len(providers) == 2
+    for provider in providers:
+        for key in (
+            "upsertExistingObjects",
+            "enablePatchForce",
+            "skipUpdateUnreachable",
+            "deleteUnreachable",
+        ):
+            assert str(provider.inputs[key]).lower() == "false", (provider.name, key)
+
+
+def test_agic_namespace_is_its_own_object_protected_with_its_cluster(blue: Evaluation) -> None:
+    release = blue.one("kubernetes:helm.sh/v3:Release")
+    assert release.inputs["createNamespace"] is False
+    namespaces = {
+        reg.name: reg
+        for reg in blue.of_type("kubernetes:core/v1:Namespace")
+        if reg.inputs["metadata"]["name"] == "agic"
+    }
+    assert set(namespaces) == {"agic-blue-namespace", "agic-green-namespace"}
+    assert namespaces["agic-blue-namespace"].protect
+    assert not namespaces["agic-green-namespace"].protect
+    assert namespaces["agic-blue-namespace"].urn in release.dependencies
