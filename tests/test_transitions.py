@@ -182,7 +182,8 @@ def test_exported_facts_are_the_facts_the_plan_computes(blue: Evaluation) -> Non
     assert exported is not None
     assert exported.serving == "blue"
     assert exported.config is not None
-    assert replace(exported, serving=None, config=None) == facts()
+    assert exported.protected == ("blue",)
+    assert replace(exported, serving=None, config=None, protected=()) == facts()
     raw = with_overrides("blue", {})
     assert parse_values(exported.config) == config.parse(
         {k.removeprefix("aks-bluegreen:"): v for k, v in raw.items()}
