@@ -11,7 +11,9 @@ from pulumi_azure_native import resources
 
 import config
 from components.agic import Agic, AgicArgs
+from components.certificate_gate import CertificateGate, CertificateGateArgs
 from components.cutover_verification import CutoverVerification, CutoverVerificationArgs
+from components.dns import DnsRecords, DnsRecordsArgs
 from components.gateway import Gateway, GatewayArgs
 from components.monitoring import (
     ContainerInsights,
@@ -22,7 +24,7 @@ from components.monitoring import (
 from components.network import Network, NetworkArgs
 from components.retire_guard import RetireGuard, RetireGuardArgs
 from components.slot import Slot, SlotArgs
-from config import transition
+from config import rules, transition
 from plan.judge import judge_in_child, stack_config_values
 
 # 1. Load and validate the whole config: a bad value stops here, before anything is created.
@@ -98,8 +100,32 @@ def declare(previous: transition.DeployedFacts | None, clusters_lost: tuple[str,
             config=cfg.gateway,
         ),
     )
+    for note in rules.unused_certificates(cfg):
+        pulumi.log.warn(note, resource=gateway)
+    # 3a. No app names a certificate before the live gateway reports it installed.
+    certificates = (
+        CertificateGate(
+            "certificates",
+            CertificateGateArgs(
+                gateway_id=gateway.gateway_id,
+                gateway=gateway.resource,
+                certificates=cfg.gateway.certificates,
+                timeout_seconds=cfg.cutover.timeout_seconds,
+            ),
+        )
+        if cfg.gateway.certificates
+        else None
+    )
+    # 3b. The apps' names in the user's DNS zone, aliased to the gateway's public IP.
+    if cfg.dns is not None:
+        DnsRecords(
+            "dns",
+            DnsRecordsArgs(
+                config=cfg.dns, workloads=cfg.workloads, public_ip_id=gateway.public_ip_id
+            ),
+        )
 
-    # 3b. One Log Analytics workspace: the gateway's access log and both clusters' containers.
+    # 3c. One Log Analytics workspace: the gateway's access log and both clusters' containers.
     monitoring = Monitoring(
         "monitoring",
         MonitoringArgs(
@@ -148,6 +174,7 @@ def declare(previous: transition.DeployedFacts | None, clusters_lost: tuple[str,
                 agic_namespace=cfg.agic.namespace,
                 unreachable=color == cfg.unreachable,
                 log_analytics_workspace_id=monitoring.workspace_id,
+                certificates_ready=certificates.ready if certificates else None,
             ),
         )
         for color in cfg.enabled_colors()
@@ -195,6 +222,7 @@ def declare(previous: transition.DeployedFacts | None, clusters_lost: tuple[str,
             release_name=agic.release_name,
             agic=cfg.agic,
             timeout_seconds=cfg.cutover.timeout_seconds,
+            certificates=cfg.gateway.certificates,
         ),
     )
 

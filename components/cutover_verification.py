@@ -4,7 +4,9 @@ AGIC reports Ready when its informer cache has synced, not when its gateway writ
 finished Helm release proves nothing about traffic. This step runs after the release, on every
 flip, rollback, AGIC or app change, and waits (bounded by `cutover.timeoutSeconds`) until the
 gateway's provisioning state is Succeeded, the apps' pool addresses all lie in the active
-cluster's subnet and none in the other's, and backend health calls each of them healthy. It
+cluster's subnet and none in the other's, and backend health calls each of them healthy; for apps
+with TLS, also that each host has its HTTPS listener with the certificate installed
+(live_gateway/listeners.py). It
 changes nothing in Azure, and does nothing during `pulumi preview`.
 """
 
@@ -21,7 +23,8 @@ import pulumi.dynamic
 
 from components.agic import backend_pool_name, controller_deployment_name
 from components.workload import SERVICE_PORT
-from config import PROJECT, AgicConfig, Color, WorkloadConfig
+from config import PROJECT, AgicConfig, CertificateConfig, Color, WorkloadConfig
+from live_gateway.listeners import HttpsRoute
 from live_gateway.providers import GatewayServesProvider
 
 
@@ -49,6 +52,7 @@ class CutoverVerificationArgs:
     release_name: str
     agic: AgicConfig
     timeout_seconds: int
+    certificates: Sequence[CertificateConfig] = ()
 
 
 def app_pools(workloads: Sequence[WorkloadConfig]) -> list[str]:
@@ -56,6 +60,18 @@ def app_pools(workloads: Sequence[WorkloadConfig]) -> list[str]:
     return [
         backend_pool_name(w.resolved_namespace, w.name, SERVICE_PORT, w.container_port)
         for w in workloads
+    ]
+
+
+def https_routes(
+    workloads: Sequence[WorkloadConfig], certificates: Sequence[CertificateConfig]
+) -> list[HttpsRoute]:
+    """What HTTPS clients reach: each TLS app's host with its certificate and redirect."""
+    secrets = {c.name: c.key_vault_secret_id for c in certificates}
+    return [
+        HttpsRoute(w.host, w.tls.certificate, secrets[w.tls.certificate], w.tls.redirect_http)
+        for w in workloads
+        if w.tls is not None and w.host is not None
     ]
 
 
@@ -90,6 +106,7 @@ class CutoverVerification(pulumi.ComponentResource):
             f"kubectl -n {args.agic.namespace} logs "
             f"deploy/{controller_deployment_name(args.release_name)}"
         )
+        routes = https_routes(args.workloads, args.certificates)
         check = GatewayServesActive(
             f"{name}-gateway-serves",
             {
@@ -103,6 +120,8 @@ class CutoverVerification(pulumi.ComponentResource):
                 "chartVersion": args.agic.chart_version,
                 "controllerLogs": logs,
                 "timeoutSeconds": args.timeout_seconds,
+                # Only with TLS, so a stack without it verifies with exactly the inputs it had.
+                **({"https": [route.to_props() for route in routes]} if routes else {}),
             },
             pulumi.ResourceOptions(parent=self, depends_on=[args.release]),
         )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import network
+from pulumi_azure_native import managedidentity, network
 
-from config import GatewayConfig
+from components.role_grant import RoleGrant, assign
+from config import CertificateConfig, GatewayConfig
 
 # AGIC rewrites these collections from the active cluster's Ingresses. Pulumi must never diff
 # them, or every `pulumi up` would put the placeholder config back and cut traffic. They are the
@@ -30,6 +31,39 @@ AGIC_OWNED_PROPERTIES: tuple[str, ...] = (
     "frontendPorts",
     "tags",
 )
+# The certificates are the one collection AGIC keeps rather than rewrites: it starts its list from
+# the gateway's own (pkg/appgw/certificates.go getSslCertificates, brownfield.MergeCerts of the
+# GET's sslCertificates with those it makes from Ingress spec.tls Secrets, which this program's
+# Ingresses never carry), so a certificate this program installs survives every AGIC write and
+# every flip. With certificates configured the program therefore owns sslCertificates: were they
+# ignored, a certificate added later would never reach the gateway, and AGIC drops every Ingress
+# whose appgw-ssl-certificate names a certificate the gateway lacks (pkg/controller/prune.go
+# pruneNoSslCertificate), listeners and all. Without certificates they stay ignored, as before.
+PROGRAM_OWNED_WITH_TLS = "sslCertificates"
+
+
+def ignored_properties(has_certificates: bool) -> list[str]:
+    """What the gateway's Pulumi diff ignores: AGIC's collections, the certificates only while
+    this program installs none."""
+    if not has_certificates:
+        return list(AGIC_OWNED_PROPERTIES)
+    return [p for p in AGIC_OWNED_PROPERTIES if p != PROGRAM_OWNED_WITH_TLS]
+
+
+def key_vault_secret_scope(resource_group_id: str, certificate: CertificateConfig) -> str:
+    """The ARM ID of one certificate's secret: the grant's scope, the least the gateway needs.
+
+    Key Vault's Azure RBAC takes role assignments on a single secret (learn.microsoft.com/azure/
+    key-vault/general/rbac-guide, "Secret scope role assignment"); the vault is in the stack's
+    subscription.
+    """
+    subscription = "/".join(resource_group_id.split("/")[:3])
+    return (
+        f"{subscription}/resourceGroups/{certificate.key_vault_resource_group}/providers/"
+        f"Microsoft.KeyVault/vaults/{certificate.vault_name}/secrets/{certificate.secret_name}"
+    )
+
+
 # Microsoft's Default Rule Set, the current generation of managed rules for Application Gateway
 # WAF; Microsoft recommends its highest version, 2.2, over every CRS and DRS release before it
 # (learn.microsoft.com/azure/web-application-firewall/ag/upgrade-ruleset-version).
@@ -63,6 +97,10 @@ class Gateway(pulumi.ComponentResource):
     gateway_id: pulumi.Output[str]
     gateway_name: pulumi.Output[str]
     public_ip_address: pulumi.Output[str]
+    public_ip_id: pulumi.Output[str]
+    # The gateway resource itself, whose write installs the certificates (components/
+    # certificate_gate.py waits on it).
+    resource: network.ApplicationGateway
 
     def __init__(
         self, name: str, args: GatewayArgs, opts: pulumi.ResourceOptions | None = None
@@ -85,6 +123,8 @@ class Gateway(pulumi.ComponentResource):
             lambda rg: f"{rg}/providers/Microsoft.Network/applicationGateways/{args.name}"
         )
 
+        identity, grants = self._key_vault_access(name, args)
+
         def ref(collection: str, child: str) -> network.SubResourceArgs:
             return network.SubResourceArgs(
                 id=own_id.apply(lambda g: child_id(g, collection, child))
@@ -106,6 +146,24 @@ class Gateway(pulumi.ComponentResource):
             firewall_policy=(
                 network.SubResourceArgs(id=firewall_policy.id) if firewall_policy else None
             ),
+            # Application Gateway reads Key Vault only as a user-assigned identity
+            # (learn.microsoft.com/azure/application-gateway/key-vault-certs, "Supported
+            # identities").
+            identity=(
+                network.ManagedServiceIdentityArgs(
+                    type=network.ResourceIdentityType.USER_ASSIGNED,
+                    user_assigned_identities=[identity.id],
+                )
+                if identity
+                else None
+            ),
+            ssl_certificates=[
+                network.ApplicationGatewaySslCertificateArgs(
+                    name=certificate.name, key_vault_secret_id=certificate.key_vault_secret_id
+                )
+                for certificate in args.config.certificates
+            ]
+            or None,
             gateway_ip_configurations=[
                 network.ApplicationGatewayIPConfigurationArgs(
                     name="appgw-ip-config", subnet=network.SubResourceArgs(id=args.subnet_id)
@@ -148,19 +206,59 @@ class Gateway(pulumi.ComponentResource):
                 )
             ],
             opts=pulumi.ResourceOptions(
-                parent=self, protect=True, ignore_changes=list(AGIC_OWNED_PROPERTIES)
+                parent=self,
+                protect=True,
+                ignore_changes=ignored_properties(bool(args.config.certificates)),
+                # The gateway fetches each certificate from Key Vault when it is written, and one
+                # it cannot fetch disables the listeners using it (learn.microsoft.com/azure/
+                # application-gateway/application-gateway-key-vault-common-errors), so every
+                # grant comes first; the certificate gate then confirms the result.
+                depends_on=grants,
             ),
         )
         self.gateway_id = gateway.id
         self.gateway_name = gateway.name
         self.public_ip_address = public_ip.ip_address.apply(lambda ip: ip or "")
+        self.public_ip_id = public_ip.id
+        self.resource = gateway
         self.register_outputs(
             {
                 "gatewayId": self.gateway_id,
                 "gatewayName": self.gateway_name,
                 "publicIpAddress": self.public_ip_address,
+                "publicIpId": self.public_ip_id,
             }
         )
+
+    def _key_vault_access(
+        self, name: str, args: GatewayArgs
+    ) -> tuple[managedidentity.UserAssignedIdentity | None, list[pulumi.Resource]]:
+        """The gateway's identity and its read grant on each certificate's secret; none without
+        certificates, so a gateway serving plain HTTP has no identity at all."""
+        if not args.config.certificates:
+            return None, []
+        child = pulumi.ResourceOptions(parent=self)
+        identity = managedidentity.UserAssignedIdentity(
+            f"{name}-identity",
+            resource_group_name=args.resource_group_name,
+            resource_name_=f"{args.name}-identity",
+            location=args.location,
+            opts=child,
+        )
+        grants: list[pulumi.Resource] = []
+        for certificate in args.config.certificates:
+            scope = pulumi.Output.from_input(args.resource_group_id).apply(
+                lambda rg, c=certificate: key_vault_secret_scope(rg, c)
+            )
+            grants.append(
+                assign(
+                    f"{name}-{certificate.name}-secrets-user",
+                    RoleGrant("Key Vault Secrets User", scope),
+                    identity.principal_id,
+                    child,
+                )
+            )
+        return identity, grants
 
     def _firewall_policy(
         self, name: str, args: GatewayArgs

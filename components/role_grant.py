@@ -22,6 +22,10 @@ ROLE_IDS: dict[str, str] = {
     "Azure Kubernetes Service RBAC Reader": "7f6c6a51-bcf8-42ba-9220-52d62157d7db",
     # Only listClusterUserCredential/action: the kubeconfig the program reads for the provider.
     "Azure Kubernetes Service Cluster User Role": "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
+    # Read secret contents (dataActions vaults/secrets/getSecret/action, readMetadata/action):
+    # what Application Gateway needs to fetch a certificate it references by keyVaultSecretId
+    # (built-in-roles/security, "Key Vault Secrets User").
+    "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
 }
 Role = Literal[
     "Contributor",
@@ -30,6 +34,7 @@ Role = Literal[
     "Azure Kubernetes Service RBAC Cluster Admin",
     "Azure Kubernetes Service RBAC Reader",
     "Azure Kubernetes Service Cluster User Role",
+    "Key Vault Secrets User",
 ]
 PrincipalType = Literal["ServicePrincipal", "User", "Group"]
 

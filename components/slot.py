@@ -42,6 +42,8 @@ class SlotArgs:
     # Declared unreachable by the break-glass: only its Azure resources are declared, and its
     # Kubernetes objects leave the state without a call to it (components/cluster.py).
     unreachable: bool = False
+    # Resolves once the gateway has the certificates installed: an Ingress naming one waits.
+    certificates_ready: pulumi.Output[bool] | None = None
     # What must be checked before the cluster is registered (a replace guard).
     after: Sequence[pulumi.Resource] = ()
 
@@ -82,7 +84,12 @@ class Slot(pulumi.ComponentResource):
         for app in [] if args.unreachable else args.workloads:
             workload = Workload(
                 f"{args.color}-{app.name}",
-                WorkloadArgs(app, provider, str(args.network.gateway_subnet_cidr)),
+                WorkloadArgs(
+                    app,
+                    provider,
+                    str(args.network.gateway_subnet_cidr),
+                    args.certificates_ready,
+                ),
                 child,
             )
             gate_args = SmokeGateArgs(

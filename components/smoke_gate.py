@@ -21,17 +21,22 @@ from components.workload import Workload
 from config import SmokeConfig, WorkloadConfig
 
 # POSIX sh, run by the curl image: "2xx within the attempts" or exit 1. curl's --fail would let a
-# 3xx through; the explicit status check does not.
+# 3xx through; the explicit status check does not. The request is the one the gateway will send
+# for the app: its route's path, and the Host header of the app's host. Application Gateway
+# passes the client's Host on to the backend unless told to override it (AGIC's backend-hostname
+# annotation, unused here), so an app that filters hosts (ASP.NET Core AllowedHosts) or routes by
+# them answers the gate as it will answer the gateway.
 SMOKE_SCRIPT = """\
-url="$1"; attempts="$2"; timeout="$3"; interval="$4"
+url="$1"; attempts="$2"; timeout="$3"; interval="$4"; host="${5:-}"
+if [ -n "$host" ]; then set -- --header "Host: $host"; else set --; fi
 i=1
 while [ "$i" -le "$attempts" ]; do
   code=$(curl --silent --output /dev/null --write-out '%{http_code}' \\
-    --max-time "$timeout" "$url") || code="${code:-000}"
+    --max-time "$timeout" "$@" "$url") || code="${code:-000}"
   case "$code" in
-    2??) echo "smoke: $url answered $code"; exit 0 ;;
+    2??) echo "smoke: $url${host:+ (Host: $host)} answered $code"; exit 0 ;;
   esac
-  echo "smoke: attempt $i/$attempts: $url answered $code"
+  echo "smoke: attempt $i/$attempts: $url${host:+ (Host: $host)} answered $code"
   i=$((i + 1))
   [ "$i" -le "$attempts" ] && sleep "$interval"
 done
@@ -115,10 +120,11 @@ class SmokeGate(pulumi.ComponentResource):
                                     "-c",
                                     SMOKE_SCRIPT,
                                     "smoke",
-                                    args.workload.service_url,
+                                    args.workload.route_url,
                                     str(cfg.attempts),
                                     str(cfg.timeout_seconds),
                                     str(RETRY_INTERVAL_SECONDS),
+                                    args.workload_config.host or "",
                                 ],
                                 security_context=restricted_container(),
                                 resources=k8s.core.v1.ResourceRequirementsArgs(

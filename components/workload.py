@@ -44,6 +44,9 @@ AGIC_INGRESS_CLASS = "azure/application-gateway"
 # finish for the timeout (Azure docs, Application Gateway features, "Connection draining").
 CONNECTION_DRAINING = "appgw.ingress.kubernetes.io/connection-draining"
 CONNECTION_DRAINING_TIMEOUT = "appgw.ingress.kubernetes.io/connection-draining-timeout"
+# AGIC 1.9.8 pkg/annotations/ingress_annotations.go AppGwSslCertificate and SslRedirectKey.
+APPGW_SSL_CERTIFICATE = "appgw.ingress.kubernetes.io/appgw-ssl-certificate"
+SSL_REDIRECT = "appgw.ingress.kubernetes.io/ssl-redirect"
 # The .NET runtime creates its diagnostics IPC socket in $TMPDIR (/tmp) at startup and fails to
 # start when it cannot (dotnet/runtime#86259); ASP.NET Core buffers large request bodies there
 # too. The read-only root filesystem keeps everything else immutable. Data-protection keys
@@ -60,12 +63,40 @@ class WorkloadArgs:
     provider: k8s.Provider
     # Where the Application Gateway's instances live: the only outside source the app admits.
     gateway_subnet_cidr: str
+    # Resolves once the live gateway has the certificates installed (components/
+    # certificate_gate.py); None when no certificate is configured.
+    certificates_ready: pulumi.Output[bool] | None = None
+
+
+def tls_annotations(
+    cfg: WorkloadConfig, ready: pulumi.Output[bool] | None = None
+) -> dict[str, pulumi.Input[str]]:
+    """AGIC's annotations for HTTPS at the gateway with a certificate already installed on it.
+
+    AGIC 1.9.8 (pkg/appgw/ingress_rules.go processIngressRuleWithTLS) makes an HTTPS listener
+    for the rule's host that references the gateway's own certificate of that name, across
+    namespaces, and with ssl-redirect also the HTTP listener whose rule redirects to it
+    (pkg/appgw/redirects.go). The certificate stays the gateway's: whichever cluster's AGIC
+    writes, it is on the gateway, so a flip never moves or re-uploads it.
+    """
+    if cfg.tls is None:
+        return {}
+    name = cfg.tls.certificate
+    # Made from the gate's verdict: AGIC ignores an Ingress naming a certificate the gateway
+    # lacks (pkg/controller/prune.go pruneNoSslCertificate), so the name reaches the cluster only
+    # once the gateway has it; while it has not, the Ingress is not registered at all.
+    certificate: pulumi.Input[str] = name if ready is None else ready.apply(lambda _: name)
+    return {
+        APPGW_SSL_CERTIFICATE: certificate,
+        SSL_REDIRECT: "true" if cfg.tls.redirect_http else "false",
+    }
 
 
 class Workload(pulumi.ComponentResource):
     namespace: str
     service_name: str
     service_url: str
+    route_url: str
 
     def __init__(
         self, name: str, args: WorkloadArgs, opts: pulumi.ResourceOptions | None = None
@@ -192,6 +223,7 @@ class Workload(pulumi.ComponentResource):
                     # installed after the app; awaiting one would stall every update for 10
                     # minutes and fail.
                     "pulumi.com/skipAwait": "true",
+                    **tls_annotations(cfg, args.certificates_ready),
                 },
             ),
             spec=k8s.networking.v1.IngressSpecArgs(
@@ -249,7 +281,8 @@ class Workload(pulumi.ComponentResource):
         )
         self.namespace = ns
         self.service_name = cfg.name
-        self.service_url = (
-            f"http://{cfg.name}.{ns}.svc.cluster.local:{SERVICE_PORT}{cfg.health_path}"
-        )
+        base = f"http://{cfg.name}.{ns}.svc.cluster.local:{SERVICE_PORT}"
+        self.service_url = f"{base}{cfg.health_path}"
+        # What the gateway's rule sends to the Service: the route's own path (the smoke gate's).
+        self.route_url = f"{base}{cfg.path}"
         self.register_outputs({"namespace": ns, "serviceUrl": self.service_url})

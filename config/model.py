@@ -288,6 +288,87 @@ class AccessConfig(_Model):
     """Entra groups AKS binds to cluster-admin: break-glass for operators."""
 
 
+# A Key Vault secret URL as Application Gateway takes it, without a version: the gateway then
+# polls the vault every four hours and installs a renewed certificate by itself
+# (learn.microsoft.com/azure/application-gateway/key-vault-certs, "How integration works").
+# Vault names are 3-24 letters, digits and hyphens, starting with a letter, ending with a letter
+# or digit, no "--"; secret names 1-127 letters, digits and hyphens (learn.microsoft.com/azure/
+# key-vault/general/about-keys-secrets-certificates, "Objects, identifiers, and versioning").
+# The DNS suffixes are Key Vault's in the public, China and US Government clouds.
+_KEY_VAULT_SECRET = re.compile(
+    r"^https://(?P<vault>[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9])"
+    r"\.(?:vault\.azure\.net|vault\.azure\.cn|vault\.usgovcloudapi\.net)"
+    r"/secrets/(?P<secret>[a-zA-Z0-9-]{1,127})(?P<version>/[^/]*)?/?$"
+)
+# Gateway sub-resource names: 1-80 characters, letters, digits, '_', '.', '-', starting with a
+# letter or digit and ending with a letter, digit or '_' (learn.microsoft.com/azure/
+# azure-resource-manager/management/resource-name-rules, Microsoft.Network).
+_GATEWAY_CHILD_NAME = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,78}[a-zA-Z0-9_])?$")
+
+
+def key_vault_secret(value: str) -> tuple[str, str]:
+    """(vault, secret) of a versionless Key Vault secret URL; ValueError saying the shape."""
+    match = _KEY_VAULT_SECRET.match(value)
+    if not match:
+        raise ValueError(
+            f"{show(value)} is not a Key Vault secret URL; write it like "
+            "https://<vault>.vault.azure.net/secrets/<certificate-name> (the certificate's "
+            "secret identifier, `az keyvault certificate show --query sid`, without its version)"
+        )
+    if (match.group("version") or "/").strip("/"):
+        raise ValueError(
+            f"{show(value)} names one version of the secret, which the gateway would serve "
+            "until it expires; drop the version so the gateway picks up renewals: "
+            f"https://{value.split('/')[2]}/secrets/{match.group('secret')}"
+        )
+    return match.group("vault"), match.group("secret")
+
+
+class CertificateConfig(_Model):
+    """A TLS certificate the gateway reads from Key Vault; apps name it in `tls.certificate`."""
+
+    name: str
+    """The certificate's name on the gateway, which apps give as tls.certificate."""
+    key_vault_secret_id: str
+    """The certificate's Key Vault secret URL without a version, so the gateway rotates it."""
+    # The vault's resource group (its secret URL does not say): where the gateway's identity is
+    # granted Key Vault Secrets User on the secret. Same subscription as the stack.
+    key_vault_resource_group: str
+    """The vault's resource group, in the stack's subscription."""
+
+    @field_validator("name")
+    @classmethod
+    def _name_fits_the_gateway(cls, value: str) -> str:
+        if not _GATEWAY_CHILD_NAME.match(value):
+            raise ValueError(
+                f"{show(value)} cannot name a gateway certificate; use 1-80 letters, digits, "
+                "'_', '.' or '-', starting with a letter or digit"
+            )
+        return value
+
+    @field_validator("key_vault_secret_id")
+    @classmethod
+    def _is_a_versionless_secret_url(cls, value: str) -> str:
+        key_vault_secret(value)
+        return value.rstrip("/")
+
+    @field_validator("key_vault_resource_group")
+    @classmethod
+    def _is_a_resource_group_name(cls, value: str) -> str:
+        # Resource group names: 1-90 letters, digits, '_', '-', '.', '(' and ')', not ending in '.'.
+        if not re.match(r"^[-\w.()]{0,89}[-\w()]$", value):
+            raise ValueError(f"{show(value)} is not a resource group name")
+        return value
+
+    @property
+    def vault_name(self) -> str:
+        return key_vault_secret(self.key_vault_secret_id)[0]
+
+    @property
+    def secret_name(self) -> str:
+        return key_vault_secret(self.key_vault_secret_id)[1]
+
+
 class GatewayConfig(_Model):
     # AGIC drives only v2 gateways; WAF_v2 adds the firewall policy components/gateway.py creates.
     sku: Literal["Standard_v2", "WAF_v2"] = "Standard_v2"
@@ -304,6 +385,9 @@ class GatewayConfig(_Model):
     # Only with WAF_v2; unset there means Prevention.
     waf_mode: Literal["Detection", "Prevention"] | None = None
     """WAF_v2 only: Prevention blocks, Detection only logs; unset means Prevention."""
+    # Installed on the gateway itself so that they serve whichever cluster's AGIC writes.
+    certificates: tuple[CertificateConfig, ...] = ()
+    """TLS certificates the gateway reads from Key Vault; apps name them (docs/https.md)."""
 
     @field_validator("sku", mode="before")
     @classmethod
@@ -377,6 +461,17 @@ class AgicConfig(_Model):
         return dns_label(value)
 
 
+class TlsConfig(_Model):
+    # AGIC's appgw-ssl-certificate annotation.
+    certificate: str
+    """The name of one of gateway.certificates."""
+    # AGIC's ssl-redirect: plain HTTP answers with a redirect to HTTPS. Without it AGIC writes an
+    # HTTPS listener only (pkg/appgw/ingress_rules.go processIngressRuleWithTLS), so HTTP clients
+    # would get no answer at all on port 80.
+    redirect_http: bool = True
+    """Answer plain HTTP with a redirect to HTTPS."""
+
+
 class WorkloadConfig(_Model):
     name: str
     """The app's name (a Kubernetes name); also its namespace unless one is given."""
@@ -390,6 +485,8 @@ class WorkloadConfig(_Model):
     """The path the gateway routes to the app; host and path are unique across apps."""
     host: str | None = None
     """The host name the gateway routes to the app; unset: any."""
+    tls: TlsConfig | None = None
+    """HTTPS at the gateway with a certificate of gateway.certificates; needs host."""
     health_path: str = "/"
     """The path of the readiness and liveness probes (the gateway's health probe)."""
     namespace: str | None = None
@@ -534,6 +631,35 @@ class BreakGlassConfig(_Model):
         return value
 
 
+class DnsConfig(_Model):
+    """An existing Azure DNS zone: an A record per app host, aliased to the gateway's public IP."""
+
+    zone: str
+    """The zone's name, e.g. example.com; every app host must be in it."""
+    resource_group: str
+    """The zone's resource group, in the stack's subscription."""
+
+    @field_validator("zone")
+    @classmethod
+    def _zone_is_a_domain(cls, value: str) -> str:
+        name = value.rstrip(".").lower()
+        labels = name.split(".")
+        if len(labels) < 2 or not all(
+            re.match(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", label) for label in labels
+        ):
+            raise ValueError(f"{show(value)} is not a DNS zone name; write it like example.com")
+        return name
+
+    def record_name(self, host: str) -> str | None:
+        """The record set's name in the zone for `host` ("@" for the apex), None outside it."""
+        host = host.rstrip(".").lower()
+        if host == self.zone:
+            return "@"
+        if host.endswith(f".{self.zone}"):
+            return host[: -len(self.zone) - 1]
+        return None
+
+
 class StackConfig(_Model):
     active: Color
     """Which cluster's AGIC owns the gateway. Changing it is the cut-over; reverting it is the
@@ -562,6 +688,8 @@ class StackConfig(_Model):
     break_glass: BreakGlassConfig | None = None
     """Emergency only: fail over from a cluster whose API server cannot be reached. Unset by
     default."""
+    dns: DnsConfig | None = None
+    """An existing Azure DNS zone: an A record per app host, aliased to the gateway's IP."""
     access: AccessConfig
     """Who may use the clusters' Kubernetes API."""
 

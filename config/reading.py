@@ -28,6 +28,7 @@ _STRUCTURED = {
     "cutover",
     "monitoring",
     "breakGlass",
+    "dns",
     "access",
 }
 CONFIG_KEYS: tuple[str, ...] = tuple(to_camel(k) for k in StackConfig.model_fields)

@@ -43,6 +43,8 @@ def check(cfg: StackConfig) -> None:
     _check_workload_timing(cfg)
     _check_clusters_run_sleep_action(cfg)
     _check_break_glass(cfg)
+    _check_tls(cfg)
+    _check_dns(cfg)
 
 
 def _check_active_enabled(cfg: StackConfig) -> None:
@@ -335,6 +337,62 @@ def _check_clusters_run_sleep_action(cfg: StackConfig) -> None:
                 f"{version} cannot run the apps' preStop sleep (PodLifecycleSleepAction is on by "
                 f"default from {floor}), which keeps a pod serving while it leaves the gateway; "
                 f"use {floor} or later",
+            )
+
+
+def _check_tls(cfg: StackConfig) -> None:
+    """Every certificate an app names is installed on the gateway by this program.
+
+    AGIC 1.9.8 drops from its gateway write every Ingress whose appgw-ssl-certificate names a
+    certificate the gateway does not have (pkg/controller/prune.go pruneNoSslCertificate, a
+    Warning event and nothing else): that app's listeners, HTTP included, vanish, and an AGIC
+    left with no Ingress writes its default listener and empty pool, a 502 for everyone.
+    """
+    names = [certificate.name for certificate in cfg.gateway.certificates]
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            raise ConfigError(
+                f"gateway.certificates[{index}].name",
+                f"{name!r} is used twice; give each certificate its own name",
+            )
+    for index, workload in enumerate(cfg.workloads):
+        if workload.tls is None:
+            continue
+        if workload.host is None:
+            raise ConfigError(
+                f"workloads[{index}].tls",
+                "needs a host: the gateway picks the certificate by the name a client asks for "
+                f"(SNI); set workloads[{index}].host, or remove tls",
+            )
+        if workload.tls.certificate not in names:
+            known = f" (defined: {', '.join(names)})" if names else ""
+            raise ConfigError(
+                f"workloads[{index}].tls.certificate",
+                f"{workload.tls.certificate!r} is not defined on the gateway{known}; add it to "
+                f"{PROJECT}:gateway.certificates with its keyVaultSecretId, or name a defined one",
+            )
+
+
+def unused_certificates(cfg: StackConfig) -> list[str]:
+    """Warnings for certificates no app names: installed and rotated, but serving nothing."""
+    used = {w.tls.certificate for w in cfg.workloads if w.tls is not None}
+    return [
+        f"gateway.certificates[{index}]: {certificate.name!r} is installed on the gateway but "
+        "no workload names it in tls.certificate; remove it once nothing uses it"
+        for index, certificate in enumerate(cfg.gateway.certificates)
+        if certificate.name not in used
+    ]
+
+
+def _check_dns(cfg: StackConfig) -> None:
+    if cfg.dns is None:
+        return
+    for index, workload in enumerate(cfg.workloads):
+        if workload.host is not None and cfg.dns.record_name(workload.host) is None:
+            raise ConfigError(
+                f"workloads[{index}].host",
+                f"{workload.host} is not in the DNS zone {cfg.dns.zone} ({PROJECT}:dns.zone), so "
+                "no record can point it at the gateway; use a host in the zone or remove dns",
             )
 
 

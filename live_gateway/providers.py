@@ -14,11 +14,13 @@ Errors raised here reach the user as the provider host's traceback (pulumi 3.272
 dynamic/__main__.py `_abort_with_traceback`). So the verification does not raise on a timeout: it
 records `serving: false` and its message, the program turns that into one `pulumi.RunError` line
 (components/cutover_verification.py), and `diff` re-runs the wait on the next `up` while the
-stored outcome is not `serving`.
+stored outcome is not `serving`. Nothing else escapes either: arm.py names every answer it cannot
+use, and whatever is left (a bug here, a library's surprise) becomes that same one line.
 """
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network
 from typing import Any
 
 from pulumi.dynamic import (
@@ -30,10 +32,11 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from live_gateway.arm import ArmGateway, GatewayReadError
+from live_gateway.arm import ArmGateway, GatewayReadError, first_line
 from live_gateway.caller import caller_credential
+from live_gateway.listeners import HttpsRoute, wait_until_https
 from live_gateway.serving import Expectation, addresses_in
-from live_gateway.waiting import retry_faults, wait_until_serving
+from live_gateway.waiting import ROLLBACK, Outcome, retry_faults, wait_until_serving
 
 PROVIDER_KEY = "__provider"
 # The resource types the program registers these providers under (pulumi.dynamic.Resource
@@ -105,6 +108,14 @@ class GatewayServesProvider(_ArmAccess, ResourceProvider):
         return UpdateResult(self._verify(news))
 
     def _verify(self, props: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self._wait(props)
+        except Exception as err:
+            outcome = {"serving": False, "waitedSeconds": 0, "seen": {}}
+            message = f"the cut-over verification failed: {unexpected(err)}"
+            return {**_without_provider(props), **outcome, "message": message}
+
+    def _wait(self, props: dict[str, Any]) -> dict[str, Any]:
         expect = Expectation(
             active=props["activeColor"],
             subnets=dict(props["subnets"]),
@@ -116,10 +127,21 @@ class GatewayServesProvider(_ArmAccess, ResourceProvider):
         except GatewayReadError as err:
             outcome = {"serving": False, "waitedSeconds": 0, "message": str(err), "seen": {}}
             return {**_without_provider(props), **outcome}
+        timeout = float(props["timeoutSeconds"])
         try:
-            result = wait_until_serving(
-                gateway, expect, float(props["timeoutSeconds"]), self.poll_seconds
-            )
+            result = wait_until_serving(gateway, expect, timeout, self.poll_seconds)
+            # Apps with TLS: once the pools serve the active cluster, the same AGIC write must
+            # also have given each host its HTTPS listener with a certificate the gateway could
+            # install, or HTTPS clients get nothing while the pools look right.
+            routes = [HttpsRoute.from_props(route) for route in props.get("https") or []]
+            if result.serving and routes:
+                https = wait_until_https(
+                    gateway,
+                    routes,
+                    max(timeout - result.waited_seconds, self.poll_seconds),
+                    self.poll_seconds,
+                )
+                result = https_outcome(result, https, expect.active)
         finally:
             gateway.close()
         return {
@@ -131,6 +153,20 @@ class GatewayServesProvider(_ArmAccess, ResourceProvider):
         }
 
 
+def https_outcome(pools: Outcome, https: Outcome, active: str) -> Outcome:
+    """The verification's one outcome: the pools' verdict, then the HTTPS one."""
+    seen = {**pools.seen, "https": https.seen}
+    waited = pools.waited_seconds + https.waited_seconds
+    if https.serving:
+        return Outcome(True, waited, f"{pools.message}; {https.message}", seen)
+    return Outcome(
+        False,
+        waited,
+        f"the gateway serves {active} but {https.message}; {ROLLBACK}",
+        seen,
+    )
+
+
 class RetireGuardProvider(_ArmAccess, ResourceProvider):
     """Check refuses while the live gateway has a backend address in the retired subnet. Reading
     the gateway needs only Reader, so pull-request previews run it too."""
@@ -139,13 +175,15 @@ class RetireGuardProvider(_ArmAccess, ResourceProvider):
         gateway_id = news.get("gatewayId")
         if not _is_known(gateway_id):
             return CheckResult(news, [])
-        color, cidr = news["retiredColor"], news["subnetCidr"]
+        color, cidr = news.get("retiredColor"), news.get("subnetCidr")
         doing = "replacing" if news.get("change") == "replace" else "retiring"
         done = "replaced" if news.get("change") == "replace" else "retired"
         verb = "replace" if news.get("change") == "replace" else "retire"
         try:
-            still = self._addresses(str(gateway_id), cidr)
-        except GatewayReadError as err:
+            still = self._addresses(str(gateway_id), str(cidr))
+        except Exception as err:
+            if not isinstance(err, GatewayReadError):
+                err = GatewayReadError(unexpected(err), transient=False)
             return CheckResult(
                 news,
                 [
@@ -173,6 +211,7 @@ class RetireGuardProvider(_ArmAccess, ResourceProvider):
         return CheckResult(news, [])
 
     def _addresses(self, gateway_id: str, cidr: str) -> list[str]:
+        IPv4Network(cidr)  # a malformed input is named before ARM is asked
         gateway = self._gateway(gateway_id)
         try:
             document = retry_faults(gateway.gateway, GUARD_READ_SECONDS, self.poll_seconds)
@@ -189,3 +228,10 @@ class RetireGuardProvider(_ArmAccess, ResourceProvider):
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         return UpdateResult(_without_provider(news))
+
+
+def unexpected(err: Exception) -> str:
+    """One line for what no check above foresaw: never a traceback into the engine's output."""
+    if isinstance(err, GatewayReadError):
+        return str(err)
+    return f"{type(err).__name__}: {first_line(err)}"

@@ -4,6 +4,10 @@ AGIC reports Ready when its informer cache has synced, not when its gateway writ
 (DESIGN.md, "What the real systems do"); its first write after an install takes 10-20 s and can
 take minutes, or keep failing while a role assignment or federated credential propagates. So
 the verdict is the gateway's, read again every `poll_seconds`, never AGIC's.
+
+The bound holds: every read is given what is left of it (live_gateway/deadline.py), a server's
+Retry-After is honoured but never past it, and the wait returns within the bound plus one poll
+interval whatever ARM, Entra ID, GitHub or `az` do.
 """
 
 from __future__ import annotations
@@ -14,10 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from live_gateway.arm import GatewayReadError
+from live_gateway.deadline import Clock, Deadline, Sleep
 from live_gateway.serving import Expectation, Verdict, judge, sighting
-
-Clock = Callable[[], float]
-Sleep = Callable[[float], None]
 
 ROLLBACK = (
     "revert the change to roll back, or fix the cause and run `pulumi up` again (it waits again)"
@@ -25,9 +27,9 @@ ROLLBACK = (
 
 
 class Gateway(Protocol):
-    def gateway(self) -> dict[str, Any]: ...
+    def gateway(self, deadline: Deadline) -> dict[str, Any]: ...
 
-    def backend_health(self) -> dict[str, Any]: ...
+    def backend_health(self, deadline: Deadline) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -38,14 +40,25 @@ class Outcome:
     seen: dict[str, Any] = field(default_factory=dict)
 
 
-def look(gateway: Gateway, expect: Expectation) -> Verdict:
+def look(gateway: Gateway, expect: Expectation, deadline: Deadline) -> Verdict:
     """One look: the gateway's pools first; backend health only once the pools are right, as it
     is a long-running operation ARM takes seconds to answer."""
-    document = gateway.gateway()
+    document = gateway.gateway(deadline)
     first = judge(expect, sighting(document, expect.pools))
     if not first.needs_health:
         return first
-    return judge(expect, sighting(document, expect.pools, gateway.backend_health()))
+    return judge(expect, sighting(document, expect.pools, gateway.backend_health(deadline)))
+
+
+def pause(failure: GatewayReadError | None, poll_seconds: float, deadline: Deadline) -> bool:
+    """Sleep until the next look: `poll_seconds`, or longer when the server asked for that with
+    Retry-After. False, without sleeping, when the next look would start past the deadline."""
+    remaining = deadline.looking()
+    asked = (failure.retry_after or 0) if failure else 0
+    if remaining <= 0 or asked > remaining:
+        return False
+    deadline.sleep(min(max(poll_seconds, asked), remaining))
+    return True
 
 
 def wait_until_serving(
@@ -56,24 +69,21 @@ def wait_until_serving(
     clock: Clock = time.monotonic,
     sleep: Sleep = time.sleep,
 ) -> Outcome:
-    start = clock()
-    deadline = start + timeout_seconds
+    deadline = Deadline(timeout_seconds, clock, sleep, grace=poll_seconds)
     verdict: Verdict | None = None
     failure: GatewayReadError | None = None
     while True:
         try:
-            verdict, failure = look(gateway, expect), None
+            verdict, failure = look(gateway, expect, deadline), None
             if verdict.serving:
-                return Outcome(True, round(clock() - start), verdict.finding, verdict.seen)
+                return Outcome(True, round(deadline.elapsed()), verdict.finding, verdict.seen)
         except GatewayReadError as err:
             failure = err
             if not err.transient:
                 break
-        remaining = deadline - clock()
-        if remaining <= 0:
+        if not pause(failure, poll_seconds, deadline):
             break
-        sleep(min(poll_seconds, remaining))
-    waited = round(clock() - start)
+    waited = round(deadline.elapsed())
     return Outcome(False, waited, _message(expect, waited, verdict, failure), _seen(verdict))
 
 
@@ -82,22 +92,25 @@ _ANSWERS = frozenset({401, 403, 404})
 
 
 def retry_faults(
-    read: Callable[[], dict[str, Any]],
+    read: Callable[[Deadline], dict[str, Any]],
     timeout_seconds: float,
     poll_seconds: float,
     clock: Clock = time.monotonic,
     sleep: Sleep = time.sleep,
 ) -> dict[str, Any]:
-    """`read()`, retried on throttling, server faults and connection errors until the bound."""
-    deadline = clock() + timeout_seconds
+    """`read(deadline)`, retried on throttling, server faults and connection errors until the
+    bound, honouring Retry-After within it."""
+    deadline = Deadline(timeout_seconds, clock, sleep)
     while True:
         try:
-            return read()
+            return read(deadline)
         except GatewayReadError as err:
-            remaining = deadline - clock()
-            if not err.transient or err.status in _ANSWERS or remaining <= 0:
+            if (
+                not err.transient
+                or err.status in _ANSWERS
+                or not pause(err, poll_seconds, deadline)
+            ):
                 raise
-            sleep(min(poll_seconds, remaining))
 
 
 def _seen(verdict: Verdict | None) -> dict[str, Any]:
@@ -108,6 +121,12 @@ def _message(
     expect: Expectation, waited: int, verdict: Verdict | None, failure: GatewayReadError | None
 ) -> str:
     head = f"the gateway does not serve {expect.active}"
+    if failure is not None and failure.transient and (failure.retry_after or 0) > 0:
+        saw = f"; the last look before it: {verdict.finding}" if verdict else ""
+        return (
+            f"{head}: could not read it ({failure}; the server asked to wait "
+            f"{failure.retry_after:.0f} s, past the bound) after {waited} s{saw}. {ROLLBACK}"
+        )
     if failure is not None:
         saw = f"; the last look before it: {verdict.finding}" if verdict else ""
         return (

@@ -79,6 +79,13 @@ def _dynamic(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str
             "message": f"offline plan: `pulumi up` verifies that the live gateway serves {active}",
             "seen": {},
         }
+    if typ == f"{_DYNAMIC}CertificatesInstalled":
+        return "certificates-installed", {
+            **inputs,
+            "installed": True,
+            "message": "offline plan: `pulumi up` waits for the gateway to install them",
+            "seen": {},
+        }
     if typ == f"{_DYNAMIC}RetireGuard":
         return f"{inputs.get('retiredColor')}-retired", inputs
     return f"{name}-id", inputs
@@ -115,6 +122,11 @@ def _arm_id(typ: str, inputs: dict[str, Any], name: str) -> str:
         return (
             f"{inputs['scope']}/providers/Microsoft.Authorization/roleDefinitions/"
             f"{inputs.get('roleDefinitionId', name)}"
+        )
+    if typ == "azure-native:dns:RecordSet":
+        return (
+            f"{group}/providers/Microsoft.Network/dnsZones/{inputs['zoneName']}/"
+            f"{inputs['recordType']}/{inputs.get('relativeRecordSetName', name)}"
         )
     if typ == "azure-native:containerservice:MaintenanceConfiguration":
         return (
@@ -232,6 +244,19 @@ class CloudMocks(pulumi.runtime.Mocks):
             }
             state["fqdn"] = f"{inputs.get('dnsPrefix')}-dns.hcp.{inputs.get('location')}.azmk8s.io"
             self._clusters[state["name"]] = state
+        elif typ == "azure-native:network:ApplicationGateway" and inputs.get("identity"):
+            # ARM answers a gateway's identity list, too, as a map of ID -> client/principal IDs.
+            identity = inputs["identity"]
+            state["identity"] = {
+                **identity,
+                "userAssignedIdentities": {
+                    ref: {
+                        "clientId": stable_uuid("client", ref),
+                        "principalId": stable_uuid("principal", ref),
+                    }
+                    for ref in identity.get("userAssignedIdentities") or []
+                },
+            }
         return arm_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:

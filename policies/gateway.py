@@ -73,7 +73,16 @@ def validate_ignores_agic_owned(
     if args.resource_type != APPLICATION_GATEWAY:
         return
     ignored = set(args.opts.ignore_changes)
-    missing = [name for name in AGIC_OWNED_PROPERTIES if name not in ignored]
+    # AGIC keeps the certificates it finds on the gateway (pkg/appgw/certificates.go
+    # getSslCertificates merges them into its write), so a gateway that declares its own
+    # certificates may, and must, let Pulumi diff them: ignored, a certificate added later would
+    # never be installed (policies/tls.py says why that drops the app).
+    owns_certificates = bool(args.props.get("sslCertificates"))
+    missing = [
+        name
+        for name in AGIC_OWNED_PROPERTIES
+        if name not in ignored and not (owns_certificates and name == "sslCertificates")
+    ]
     if missing:
         report_violation(
             f"ignore_changes does not cover {', '.join(missing)}: AGIC writes them, and Pulumi "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 
-from policies import access, agic, clusters, gateway, ingress, protection, workloads
+from policies import access, agic, clusters, gateway, ingress, protection, tls, workloads
 
 NAME = "aks-bluegreen"
 DESCRIPTION = (
@@ -19,6 +19,7 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     *agic.POLICIES,
     *gateway.POLICIES,
     *ingress.POLICIES,
+    *tls.POLICIES,
     *clusters.POLICIES,
     *access.POLICIES,
     *protection.POLICIES,

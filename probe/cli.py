@@ -54,6 +54,16 @@ def _rule(text: str) -> Rule:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _resolve(text: str) -> tuple[str, int, str]:
+    host, _, rest = text.partition(":")
+    port, _, address = rest.partition(":")
+    if not host or not port.isdigit() or not address:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not HOST:PORT:ADDRESS; write e.g. shop.example.com:443:203.0.113.10"
+        )
+    return host.lower(), int(port), address.strip("[]")
+
+
 def _policy(text: str) -> StatusPolicy:
     try:
         return StatusPolicy.parse(text)
@@ -69,6 +79,22 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("url", help="http:// or https:// URL, e.g. http://<gatewayPublicIp>/")
     p.add_argument("--host", help="Host header to send (an app routed by host name)")
+    p.add_argument(
+        "--resolve",
+        type=_resolve,
+        metavar="HOST:PORT:ADDRESS",
+        help="connect to ADDRESS for the URL's HOST:PORT, as curl --resolve (a name whose DNS "
+        "record is not there yet); SNI, Host and certificate checks still use HOST",
+    )
+    p.add_argument(
+        "--insecure",
+        "-k",
+        action="store_true",
+        help="https: do not verify the certificate (verification is on by default)",
+    )
+    p.add_argument(
+        "--cacert", type=Path, help="https: trust this CA bundle instead of the system's"
+    )
     p.add_argument("--interval", type=seconds, default=0.1, help="between request starts (0.1)")
     p.add_argument("--timeout", type=seconds, default=2.0, help="per request, whole answer (2)")
     p.add_argument(
@@ -130,9 +156,22 @@ def main(
     p = parser()
     args = p.parse_args(argv)
     try:
-        target = Target(args.url, args.host, args.timeout, args.keep_alive)
+        target = Target(
+            args.url,
+            args.host,
+            args.timeout,
+            args.keep_alive,
+            address=_address_for(args.url, args.resolve),
+            insecure=args.insecure,
+            ca_file=str(args.cacert) if args.cacert else None,
+        )
     except ValueError as err:
         p.error(str(err))
+    if args.insecure and target.scheme == "https":
+        sys.stderr.write(
+            f"probe: --insecure: the certificate of {target.host} is NOT verified; a success "
+            "says nothing about the certificate the gateway presents\n"
+        )
     attribution = Attribution(tuple(args.cluster), args.cluster_header)
     settle = None
     if args.settle_on is not None:
@@ -170,6 +209,21 @@ def main(
             if log_file is not None:
                 log_file.close()
     return _report(result, args, title)
+
+
+def _address_for(url: str, resolve: tuple[str, int, str] | None) -> str | None:
+    """The --resolve address, refused when it names another host or port than the URL's (curl
+    would silently ignore it and probe what DNS says)."""
+    if resolve is None:
+        return None
+    probe_of = Target(url)
+    host, port, address = resolve
+    if (host, port) != (probe_of.host.lower(), probe_of.port):
+        raise ValueError(
+            f"--resolve {host}:{port}:{address} does not match the URL's {probe_of.host}:"
+            f"{probe_of.port}; name the URL's host and port"
+        )
+    return address
 
 
 def _report(result: Result, args: argparse.Namespace, title: str) -> int:

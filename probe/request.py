@@ -9,6 +9,8 @@ closed while idle is retried once on a new one, as curl and browsers do for a GE
 from __future__ import annotations
 
 import http.client
+import socket
+import ssl
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -25,6 +27,13 @@ class Target:
     host_header: str | None = None
     timeout: float = 2.0
     keep_alive: bool = False
+    # Where to connect instead of what the URL's host resolves to (curl's --resolve): for a name
+    # whose DNS record does not point at the gateway yet. SNI, the Host header and certificate
+    # verification still use the URL's host.
+    address: str | None = None
+    # https only: verification is on unless this is set; ca_file replaces the system's CAs.
+    insecure: bool = False
+    ca_file: str | None = None
     scheme: str = field(init=False)
     host: str = field(init=False)
     port: int = field(init=False)
@@ -123,8 +132,35 @@ class Requester:
 
     def _connect(self) -> http.client.HTTPConnection:
         t = self.target
-        cls = http.client.HTTPSConnection if t.scheme == "https" else http.client.HTTPConnection
-        return cls(t.host, t.port, timeout=t.timeout)
+        conn: http.client.HTTPConnection
+        if t.scheme == "https":
+            # http.client sends the connection's host as SNI and, with a default context, checks
+            # the chain and that the certificate names that host (ssl.create_default_context:
+            # CERT_REQUIRED, check_hostname): what a browser does for the same URL.
+            conn = http.client.HTTPSConnection(
+                t.host, t.port, timeout=t.timeout, context=tls_context(t)
+            )
+        else:
+            conn = http.client.HTTPConnection(t.host, t.port, timeout=t.timeout)
+        if t.address is not None:
+            address = t.address
+            # HTTPConnection.connect opens its socket through this attribute (CPython
+            # Lib/http/client.py), so only the TCP destination changes; the TLS wrap that
+            # follows still names the URL's host.
+            conn._create_connection = lambda _where, *rest, **kw: socket.create_connection(  # type: ignore[attr-defined]
+                (address, t.port), *rest, **kw
+            )
+        return conn
+
+
+def tls_context(target: Target) -> ssl.SSLContext:
+    """The TLS client settings of one target: verified against the system's (or the given) CAs
+    unless insecure."""
+    context = ssl.create_default_context(cafile=target.ca_file)
+    if target.insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 def _limit(conn: http.client.HTTPConnection, deadline: float) -> None:

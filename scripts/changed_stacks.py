@@ -13,10 +13,12 @@ branch since then are not reported as the pull request's.
   merge. It is named on stderr so the log says why it was skipped.
 - Pulumi.blue.yaml and Pulumi.green.yaml are the samples: documentation of the two positions of
   the switch, not deployed environments. They are left out unless --include-samples is given.
-- With --all-on-program-change, a change to the program every stack runs (Pulumi.yaml,
-  __main__.py, config/, components/, live_gateway/, policies/, requirements.txt) reports every
-  stack file present at HEAD: such a change reaches every environment, so every one must be
-  previewed.
+- With --all-on-program-change, a change to the program every stack runs (Pulumi.yaml, every
+  Python module at the root such as __main__.py, config/,
+  components/, live_gateway/, policies/, requirements.txt, requirements.lock) reports every stack
+  file present at HEAD: such a change reaches every environment, so every one must be previewed.
+  tests/test_workflows.py derives the program's files from what __main__.py and the policy pack
+  import and fails when one is not covered here.
 - BASE may be the all-zero SHA GitHub sends for a push that created the branch: then every stack
   file at HEAD is new.
 
@@ -43,9 +45,11 @@ STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[^/]+)\.yaml\Z")
 # so a name can never read as a command-line option once it reaches `./bin/plan --stack NAME`.
 STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
-# What `pulumi up` runs for every stack: a change here reaches every environment.
-PROGRAM_FILES = frozenset({"Pulumi.yaml", "__main__.py", "requirements.txt"})
-PROGRAM_DIRS = ("components/", "config/", "live_gateway/", "policies/")
+# What `pulumi up` runs for every stack: a change here reaches every environment. Every Python
+# module at the root is the program's (__main__.py imports them by name), as the workflows'
+# `"*.py"` path filter has it.
+PROGRAM_FILES = frozenset({"Pulumi.yaml", "requirements.txt", "requirements.lock"})
+PROGRAM_DIRS = ("config/", "components/", "live_gateway/", "policies/")
 
 # GitHub's `before` for a push that created the branch.
 NULL_SHA = re.compile(r"^0+\Z")
@@ -104,7 +108,8 @@ def stack_of(path: str) -> str | None:
 
 
 def is_program_path(path: str) -> bool:
-    return path in PROGRAM_FILES or path.startswith(PROGRAM_DIRS)
+    root_module = "/" not in path and path.endswith(".py")
+    return root_module or path in PROGRAM_FILES or path.startswith(PROGRAM_DIRS)
 
 
 def parse_name_status(output: str) -> Iterable[tuple[str, str]]:

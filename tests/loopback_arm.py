@@ -34,7 +34,9 @@ GATEWAY_ID = (
 POOL = "pool-aspnetapp-aspnetapp-80-bp-8080"
 TOKEN = "loopback-arm-token"
 
-Answer = dict[str, Any] | int
+# A body (200), an HTTP status (an ARM error), or a Raw answer (a garbled or late 200, or a
+# status with headers of its own such as Retry-After).
+Answer = Any
 
 
 def gateway(pools: dict[str, list[str]], state: str = "Succeeded") -> dict[str, Any]:
@@ -103,7 +105,9 @@ def arm_error(status: int) -> dict[str, Any]:
 
 class LoopbackArm:
     """Each GET of the gateway takes the next scripted answer (the last one repeats); so does
-    each backend-health operation. An answer is a body (200) or an HTTP status (an ARM error)."""
+    each backend-health operation. An answer is a body (200), an HTTP status (an ARM error), or
+    a Raw answer. A backend-health operation is still running on its first `running_polls` polls
+    (None: it never finishes), each answered 202 with `Retry-After: poll_retry_after`."""
 
     def __init__(self, ca: trustme.CA, ca_path: Path) -> None:
         self.ca_path = str(ca_path)
@@ -112,14 +116,23 @@ class LoopbackArm:
         self._gets: list[Answer] = []
         self._healths: list[Answer] = []
         self._operations: dict[str, int] = {}
+        self.running_polls: int | None = 1
+        self.poll_retry_after = 0
         self._results: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._server = TlsJsonServer(ca, self._respond)
         self.url = self._server.url
 
-    def script(self, gets: list[Answer], healths: list[Answer] | None = None) -> None:
+    def script(
+        self,
+        gets: list[Answer],
+        healths: list[Answer] | None = None,
+        running_polls: int | None = 1,
+        poll_retry_after: int = 0,
+    ) -> None:
         with self._lock:
             self._gets, self._healths = list(gets), list(healths or [])
+            self.running_polls, self.poll_retry_after = running_polls, poll_retry_after
             self.requests.clear()
 
     def count(self, method: str, contains: str = "") -> int:
@@ -147,8 +160,8 @@ class LoopbackArm:
             return _as_response(self._next(self._gets))
         if method == "POST" and route == f"{GATEWAY_ID}/backendhealth":
             answer = self._next(self._healths)
-            if isinstance(answer, int):
-                return answer, {}, arm_error(answer)
+            if isinstance(answer, int | Throttled):
+                return _as_response(answer)
             with self._lock:
                 operation = f"op{len(self._operations)}"
                 self._operations[operation] = 0
@@ -163,8 +176,9 @@ class LoopbackArm:
             with self._lock:
                 self._operations[operation] += 1
                 polls = self._operations[operation]
-            if polls == 1:  # still running on the first poll, as a real operation is
-                return 202, {"Retry-After": "0"}, None
+            # Still running on the first poll, as a real operation is (or for ever).
+            if self.running_polls is None or polls <= self.running_polls:
+                return 202, {"Retry-After": str(self.poll_retry_after)}, None
             return 200, {}, self._results[operation]
         return 404, {}, arm_error(404)
 
@@ -172,7 +186,17 @@ class LoopbackArm:
 def _as_response(answer: Answer) -> tuple[int, dict[str, str], Any]:
     if isinstance(answer, int):
         return answer, {}, arm_error(answer)
+    if isinstance(answer, Throttled):
+        return 429, {"Retry-After": str(answer.retry_after)}, arm_error(429)
     return 200, {}, answer
+
+
+class Throttled:
+    """ARM's throttling answer: 429 TooManyRequests with Retry-After in seconds (ARM docs,
+    "Understand how Azure Resource Manager throttles requests": Retry-After on a 429)."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
 
 
 def fake_az(directory: Path, logged_in: bool = True) -> Path:

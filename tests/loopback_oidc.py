@@ -34,7 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 import trustme
 
 from loopback_arm import POOL, LoopbackArm, gateway, health
-from loopback_tls import TlsJsonServer
+from loopback_tls import Raw, TlsJsonServer
 
 TENANT = "11111111-1111-1111-1111-111111111111"
 CLIENT = "22222222-2222-2222-2222-222222222222"
@@ -79,14 +79,17 @@ class LoopbackGitHub:
         self.lifetime_seconds = lifetime_seconds
         self.requests: list[tuple[str, str, str]] = []
         self.issued: list[str] = []
+        # Statuses (or Raw 200 answers) to answer the next requests with instead of a token.
+        self.faults: list[int | Raw] = []
         self._lock = threading.Lock()
         self._server = TlsJsonServer(ca, _plain(self._respond))
         self.request_url = f"{self._server.url}{REQUEST_PATH}?api-version=2.0"
 
-    def reset(self) -> None:
+    def reset(self, faults: list[int | Raw] | None = None) -> None:
         with self._lock:
             self.requests.clear()
             self.issued.clear()
+            self.faults = list(faults or [])
 
     def close(self) -> None:
         self._server.close()
@@ -102,6 +105,12 @@ class LoopbackGitHub:
             return 404, {"message": "Not Found"}
         if scheme.lower() != "bearer" or token != REQUEST_TOKEN:
             return 401, {"message": "Bad credentials"}
+        with self._lock:
+            fault = self.faults.pop(0) if self.faults else None
+        if isinstance(fault, Raw):
+            return 200, fault
+        if fault is not None:
+            return fault, {"message": "Server Error"}
         if query.get("api-version") != ["2.0"] or query.get("audience") != [AUDIENCE]:
             return 400, {"message": f"unexpected query {parts.query}"}
         now = int(time.time())
@@ -135,13 +144,18 @@ class LoopbackEntra:
         self.minted: list[str] = []
         self.lifetimes: list[int] = [3599]
         self.refuse: str | None = None
+        # Statuses to answer the next token requests with (an Entra ID outage).
+        self.faults: list[int] = []
         self._lock = threading.Lock()
         self._server = TlsJsonServer(ca, _plain(self._respond))
         self.url = self._server.url
 
-    def script(self, lifetimes: list[int], refuse: str | None = None) -> None:
+    def script(
+        self, lifetimes: list[int], refuse: str | None = None, faults: list[int] | None = None
+    ) -> None:
         with self._lock:
             self.lifetimes, self.refuse = list(lifetimes), refuse
+            self.faults = list(faults or [])
             self.requests.clear()
             self.forms.clear()
             self.minted.clear()
@@ -169,6 +183,12 @@ class LoopbackEntra:
             return 400, _error("invalid_request", 900144, "The request body is not as expected.")
         if self.refuse:
             return 400, _error("invalid_client", 70021, self.refuse)
+        with self._lock:
+            fault = self.faults.pop(0) if self.faults else None
+        if fault is not None:
+            # Entra ID's transient server error (AADSTS90033, "A transient error has occurred").
+            transient = "A transient error has occurred."
+            return fault, _error("temporarily_unavailable", 90033, transient)
         assertion = form.get("client_assertion", "")
         if assertion not in self.github.issued:
             return 400, _error("invalid_client", 50027, "Invalid JWT token.")
@@ -217,14 +237,22 @@ class LoopbackCloud:
     github: LoopbackGitHub
     entra: LoopbackEntra
 
-    def script(self, addresses: list[str], lifetimes: list[int], refuse: str | None = None) -> None:
-        """A gateway serving `addresses`, all healthy; Entra ID answers as LoopbackEntra.script."""
+    def script(
+        self,
+        addresses: list[str],
+        lifetimes: list[int],
+        refuse: str | None = None,
+        entra_faults: list[int] | None = None,
+        github_faults: list[int | Raw] | None = None,
+    ) -> None:
+        """A gateway serving `addresses`, all healthy; Entra ID answers as LoopbackEntra.script,
+        GitHub with `github_faults` first."""
         self.arm.script(
             gets=[gateway({POOL: addresses})],
             healths=[health({POOL: dict.fromkeys(addresses, "Healthy")})],
         )
-        self.entra.script(lifetimes, refuse)
-        self.github.reset()
+        self.entra.script(lifetimes, refuse, entra_faults)
+        self.github.reset(github_faults)
 
     def bearers(self) -> list[str]:
         return [authorization for _, _, authorization in self.arm.requests]

@@ -9,14 +9,29 @@ from __future__ import annotations
 import json
 import ssl
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import trustme
 
-# method, path, headers, body -> status, response headers, JSON body (None: no body)
+# method, path, headers, body -> status, response headers, JSON body (None: no body) or a Raw
 Respond = Callable[[str, str, dict[str, str], bytes], tuple[int, dict[str, str], Any]]
+
+
+@dataclass(frozen=True)
+class Raw:
+    """An answer that is not well-formed JSON, or not on time: `body` sent as it is, after
+    `delay_seconds`, with `Content-Length: declared_length` when given (more than the body: a
+    connection cut mid-answer) and `content_type`."""
+
+    body: bytes = b""
+    content_type: str = "application/json; charset=utf-8"
+    delay_seconds: float = 0
+    declared_length: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class TlsJsonServer:
@@ -41,14 +56,27 @@ def _handler(respond: Respond) -> type[BaseHTTPRequestHandler]:
             status, headers, answer = respond(
                 self.command, self.path, dict(self.headers.items()), body
             )
-            payload = b"" if answer is None else json.dumps(answer).encode()
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            raw = answer if isinstance(answer, Raw) else None
+            if raw is not None:
+                payload, content_type = raw.body, raw.content_type
+                headers = {**headers, **raw.headers}
+                time.sleep(raw.delay_seconds)
+            else:
+                payload = b"" if answer is None else json.dumps(answer).encode()
+                content_type = "application/json; charset=utf-8"
+            length = raw.declared_length if raw and raw.declared_length else len(payload)
+            try:
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(length))
+                self.end_headers()
+                self.wfile.write(payload)
+            except OSError:  # the client gave up waiting, as it should
+                return
+            if length != len(payload):
+                self.close_connection = True
 
         do_GET = _serve  # noqa: N815 - http.server's dispatch names
         do_POST = _serve  # noqa: N815

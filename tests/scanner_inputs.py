@@ -35,6 +35,8 @@ class ArmType:
     top_level: frozenset[str] = frozenset({"location", "tags", "zones", "identity", "sku"})
     # An extension resource's target: the input ARM takes as the resource's top-level `scope`.
     scope_input: str | None = None
+    # Inputs that ARM carries in the resource type itself, not in the body.
+    in_type: frozenset[str] = frozenset()
 
 
 ARM_TYPES: dict[str, ArmType] = {
@@ -149,6 +151,15 @@ ARM_TYPES: dict[str, ArmType] = {
         frozenset(),
         scope_input="resourceUri",
     ),
+    # The program writes A record sets only: the record type is the last segment of ARM's type.
+    "azure-native:dns:RecordSet": ArmType(
+        "Microsoft.Network/dnsZones/A",
+        "2023-07-01-preview",
+        ("zoneName", "relativeRecordSetName"),
+        "dns/record_set",
+        frozenset(),
+        in_type=frozenset({"recordType"}),
+    ),
 }
 
 
@@ -174,7 +185,7 @@ def arm_resource(reg: Registration) -> dict[str, Any]:
     }
     properties: dict[str, Any] = {}
     for key, value in inputs.items():
-        if key in arm.name_inputs or key == "resourceGroupName":
+        if key in arm.name_inputs or key in arm.in_type or key == "resourceGroupName":
             continue
         if key == arm.scope_input:
             resource["scope"] = value

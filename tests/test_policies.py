@@ -76,8 +76,10 @@ MANDATORY = {
     "aks-cluster-admin-only-on-a-cluster",
     "protect-gateway-and-network",
     "protect-active-cluster",
+    "tls-certificate-on-gateway",
+    "gateway-certificates-from-key-vault",
 }
-ADVISORY = {"workload-replicas-at-least-two", "container-image-pinned"}
+ADVISORY = {"workload-replicas-at-least-two", "container-image-pinned", "gateway-certificate-used"}
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ install step must have built exactly that one, with the pack's requirements in i
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import sys
 from dataclasses import dataclass
@@ -100,9 +101,13 @@ def test_workflow_builds_the_virtualenv_the_policy_pack_names(workflow: str) -> 
     assert launch.built_virtualenvs == (launch.virtualenv,), (
         f"{workflow} builds {launch.built_virtualenvs}, the pack runs from {launch.virtualenv}"
     )
-    # The pack's own pins, from the file beside PulumiPolicy.yaml, go into that virtualenv.
-    assert launch.pack_dir / "requirements.txt" in launch.installed_requirements
-    assert all(path.is_file() for path in launch.installed_requirements)
+    # The pack's own pins, from the file beside PulumiPolicy.yaml, go into that virtualenv: from
+    # requirements.lock, which pins each of them at the same version (with their hashes).
+    assert launch.installed_requirements == (ROOT / "requirements.lock",)
+    lock = (ROOT / "requirements.lock").read_text()
+    for line in (launch.pack_dir / "requirements.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            assert re.search(rf"^{re.escape(line)} ", lock, re.MULTILINE), line
 
 
 def test_policy_pack_serves_from_the_virtualenv_the_cli_resolves() -> None:

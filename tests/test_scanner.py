@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from scanner_inputs import ARM_TYPES, arm_template, kubernetes_manifests
 
+from config import SAMPLE_IMAGE
 from conftest import ROOT
 from plan.evaluate import Evaluation
 
@@ -37,8 +38,29 @@ FINDINGS: dict[str, dict[str, str]] = {
         "CKV_K8S_11": "no CPU limits: requests reserve CPU, a limit only throttles",
     },
 }
-# The sample with a WAF_v2 gateway, so the firewall policy is scanned too.
-VARIANT: dict[str, Any] = {"gateway": {"sku": "WAF_v2"}}
+# The sample with a WAF_v2 gateway, so the firewall policy is scanned too, and with HTTPS: the
+# gateway's identity, its Key Vault grant, its certificate and the DNS record (docs/https.md).
+VARIANT: dict[str, Any] = {
+    "gateway": {
+        "sku": "WAF_v2",
+        "certificates": [
+            {
+                "name": "shop-tls",
+                "keyVaultSecretId": "https://shop-kv.vault.azure.net/secrets/shop-tls",
+                "keyVaultResourceGroup": "secrets-rg",
+            }
+        ],
+    },
+    "workloads": [
+        {
+            "name": "aspnetapp",
+            "image": SAMPLE_IMAGE,
+            "host": "shop.example.com",
+            "tls": {"certificate": "shop-tls"},
+        }
+    ],
+    "dns": {"zone": "example.com", "resourceGroup": "dns-rg"},
+}
 
 
 def _expected(framework: str) -> set[str]:
@@ -140,7 +162,7 @@ def test_arm_types_use_the_api_versions_of_the_installed_sdk() -> None:
 def test_arm_template_puts_the_gateway_settings_where_arm_has_them(
     evaluate_variant: Callable[..., Evaluation],
 ) -> None:
-    template = arm_template(evaluate_variant("blue", gateway={"sku": "WAF_v2"}))
+    template = arm_template(evaluate_variant("blue", **VARIANT))
     by_type = {r["type"]: r for r in template["resources"]}
     gateway = by_type["Microsoft.Network/applicationGateways"]
     assert gateway["zones"] == ["1", "2", "3"]
@@ -155,3 +177,10 @@ def test_arm_template_puts_the_gateway_settings_where_arm_has_them(
     cluster = by_type["Microsoft.ContainerService/managedClusters"]
     assert all(value == {} for value in cluster["identity"]["userAssignedIdentities"].values())
     assert all("resourceGroupName" not in r.get("properties", {}) for r in template["resources"])
+    assert list(gateway["identity"]["userAssignedIdentities"].values()) == [{}]
+    assert gateway["properties"]["sslCertificates"] == [
+        {"name": "shop-tls", "keyVaultSecretId": "https://shop-kv.vault.azure.net/secrets/shop-tls"}
+    ]
+    record = by_type["Microsoft.Network/dnsZones/A"]
+    assert record["name"] == "example.com/shop"
+    assert set(record["properties"]) == {"ttl", "targetResource"}

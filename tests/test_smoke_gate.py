@@ -28,6 +28,8 @@ class _App(BaseHTTPRequestHandler):
             "/redirect": 301,
             "/not-found": 404,
             "/flaky": 503 if count <= 2 else 200,
+            # An app that answers only for its own host, as ASP.NET Core's AllowedHosts does.
+            "/shop": 200 if self.headers.get("Host") == "shop.example.com" else 400,
         }[self.path]
         self.send_response(status)
         if status == 301:
@@ -48,10 +50,13 @@ def app_url() -> Iterator[str]:
     server.shutdown()
 
 
-def run_gate(url: str, attempts: int = 3) -> subprocess.CompletedProcess[str]:
+def run_gate(
+    url: str, attempts: int = 3, host: str | None = None
+) -> subprocess.CompletedProcess[str]:
     # The same script, arguments and shell semantics the Job's container runs.
+    extra = [] if host is None else [host]
     return subprocess.run(
-        ["sh", "-c", SMOKE_SCRIPT, "smoke", url, str(attempts), "2", "0"],
+        ["sh", "-c", SMOKE_SCRIPT, "smoke", url, str(attempts), "2", "0", *extra],
         capture_output=True,
         text=True,
         timeout=60,
@@ -80,6 +85,17 @@ def test_gate_retries_until_the_app_is_ready(app_url: str) -> None:
     assert result.stdout.count("answered 503") == 2
 
 
+def test_gate_sends_the_host_the_gateway_routes(app_url: str) -> None:
+    passed = run_gate(app_url + "/shop", host="shop.example.com")
+    assert passed.returncode == 0, passed.stdout
+    assert "(Host: shop.example.com) answered 200" in passed.stdout
+    # Without it (an app with no host, an empty fifth argument) the same app refuses.
+    for host in (None, ""):
+        failed = run_gate(app_url + "/shop", attempts=1, host=host)
+        assert failed.returncode == 1
+        assert "answered 400" in failed.stdout and "Host:" not in failed.stdout
+
+
 def test_gate_fails_when_nothing_listens() -> None:
     result = run_gate("http://127.0.0.1:9/", attempts=2)
     assert result.returncode == 1
@@ -96,6 +112,7 @@ def test_job_runs_the_script_against_the_workload_service(blue: Evaluation) -> N
         [container] = spec["template"]["spec"]["containers"]
         assert container["command"][:3] == ["sh", "-c", SMOKE_SCRIPT]
         assert container["command"][4] == "http://aspnetapp.aspnetapp.svc.cluster.local:80/"
+        assert container["command"][-1] == ""  # the sample app has no host
         assert spec["backoffLimit"] == 0
         assert "ttlSecondsAfterFinished" not in spec
         assert job.inputs["metadata"]["namespace"] == "aspnetapp"
