@@ -49,7 +49,7 @@ STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 # module at the root is the program's (__main__.py imports them by name), as the workflows'
 # `"*.py"` path filter has it.
 PROGRAM_FILES = frozenset({"Pulumi.yaml", "requirements.txt", "requirements.lock"})
-PROGRAM_DIRS = ("config/", "components/", "live_gateway/", "policies/")
+PROGRAM_DIRS = ("config/", "components/", "live_gateway/", "plan/", "policies/")
 
 # GitHub's `before` for a push that created the branch.
 NULL_SHA = re.compile(r"^0+\Z")
