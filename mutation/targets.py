@@ -22,7 +22,11 @@ TARGETS: tuple[Target, ...] = (
     Target("live_gateway/waiting.py", ("tests/test_waiting.py",)),
     # The one AGIC release: its chart values, options, and the names it derives.
     Target("components/agic.py", ("tests/test_agic_release.py",)),
+    # The config's cross-key rules, by the tests that parse configs without evaluating the program.
+    Target("config/rules.py", ("tests/test_config_boundaries.py", "tests/test_aks_limits.py")),
 )
+# Not yet: config/transition.py and plan/diff.py, whose safety rules are being rewritten; their
+# targets come with that rewrite.
 
 
 def chosen(names: list[str]) -> list[Target]:

@@ -8,7 +8,9 @@ Inputs are shaped as azure-rest-api-specs documents ApplicationGateways Get and 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from dataclasses import FrozenInstanceError
 from ipaddress import IPv4Address, IPv4Network, ip_address
 from typing import Any
 
@@ -91,6 +93,14 @@ def test_pools_in_the_active_subnet_all_up_are_serving_with_the_whole_picture() 
     )
 
 
+def test_documents_decoded_from_arms_json_text_are_judged_the_same() -> None:
+    # The client hands over strings decoded from the response body, never the constants the
+    # judge compares them with.
+    document = json.loads(json.dumps(gateway({POOL: GREEN})))
+    report = json.loads(json.dumps(served({POOL: GREEN})))
+    assert verdict(document, report).serving
+
+
 def test_the_judge_serves_blue_the_same_way_after_a_rollback() -> None:
     found = verdict(gateway({POOL: BLUE}), served({POOL: BLUE}), expecting("blue"))
     assert found.serving
@@ -101,6 +111,16 @@ def test_the_judge_serves_blue_the_same_way_after_a_rollback() -> None:
 def test_the_standby_color_is_the_other_one_of_the_two_subnets() -> None:
     assert expecting("green").standby == "blue"
     assert expecting("blue").standby == "green"
+    # Colors read from a provider's inputs are equal strings, not the same objects.
+    assert expecting("".join(["gr", "een"])).standby == "blue"
+
+
+def test_what_the_judge_is_given_and_gives_cannot_be_changed_afterwards() -> None:
+    found = verdict(gateway({POOL: BLUE}))
+    seen = sighting(gateway({POOL: BLUE}), [POOL])
+    for record, field in ((found, "serving"), (seen, "health"), (TO_GREEN, "active")):
+        with pytest.raises(FrozenInstanceError):
+            setattr(record, field, None)
 
 
 @pytest.mark.parametrize("spelling", ["Up", "Healthy", "up", "HEALTHY"])
@@ -118,6 +138,11 @@ def test_pool_names_match_whatever_case_the_gateway_and_backend_health_spell_the
     found = verdict(document, report)
     assert found.serving, found.finding
     assert found.seen["pools"] == {POOL: list(GREEN)}
+
+
+def test_health_of_other_pools_listed_first_does_not_hide_the_app_pools() -> None:
+    report = health({OTHER: [up(["10.241.9.9"])], POOL: [up(GREEN)]})
+    assert verdict(gateway({POOL: GREEN}), report).serving
 
 
 def test_a_pool_id_with_a_trailing_slash_still_names_the_pool() -> None:
@@ -399,6 +424,13 @@ def test_more_than_five_unhealthy_addresses_are_listed_five_and_the_count_of_the
     six = many[:6]
     found = verdict(gateway({POOL: six}), health({POOL: [up(six, "Down")]}))
     assert found.finding.endswith("10.241.0.14 Down and 1 more)")
+    five = many[:5]
+    found = verdict(gateway({POOL: five}), health({POOL: [up(five, "Down")]}))
+    assert found.finding.endswith("10.241.0.13 Down, 10.241.0.14 Down)")
+    twelve = [f"10.241.0.{n}" for n in range(10, 22)]
+    found = verdict(gateway({POOL: twelve}), health({POOL: [up(twelve, "Down")]}))
+    assert found.finding.startswith("12 of 12 addresses")
+    assert found.finding.endswith("10.241.0.14 Down and 7 more)")
 
 
 def test_an_address_shared_by_two_pools_must_be_probed_in_each() -> None:
