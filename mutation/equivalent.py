@@ -4,8 +4,9 @@ Two kinds. Mutants inside type annotations are equivalent by construction: every
 starts with `from __future__ import annotations`, so annotations are strings Python never
 evaluates (PEP 563), and `str | None` turned into `str + None` changes nothing at run time. They
 are not run at all. The others were run, survived, and were read one by one: each is listed here
-with the reason it is equivalent, matched by module, operator and the exact source line, so an
-edit of that line makes the mutant count as a survivor again until it is read anew.
+with the reason it is equivalent, matched by module, operator, and the exact source line before
+and after the mutation, so an edit of that line makes the mutant count as a survivor again until
+it is read anew.
 """
 
 from __future__ import annotations
@@ -20,18 +21,48 @@ class Equivalent:
     module: str
     operator: str
     line: str
+    mutated: str
     why: str
 
 
-# operator names are cosmic-ray's (`cosmic-ray operators`), without the "core/" prefix.
-EQUIVALENTS: tuple[Equivalent, ...] = ()
+_ABOVE_EVERY_ADDRESS = (
+    "any number above the largest IPv6 address (2**128 - 1) sorts names after every address"
+)
+
+# Operator names are cosmic-ray's (`cosmic-ray operators`), without the "core/" prefix.
+EQUIVALENTS: tuple[Equivalent, ...] = (
+    Equivalent(
+        "live_gateway/serving.py",
+        "NumberReplacer",
+        'return resource_id.rstrip("/").rsplit("/", 1)[-1]',
+        'return resource_id.rstrip("/").rsplit("/", 2)[-1]',
+        "the last piece of a right split is the text after the last '/' for any maxsplit of 1 "
+        "or more",
+    ),
+    Equivalent(
+        "live_gateway/serving.py",
+        "NumberReplacer",
+        "return (1 << 128, address)",
+        "return ( 2 << 128, address)",
+        _ABOVE_EVERY_ADDRESS,
+    ),
+    Equivalent(
+        "live_gateway/serving.py",
+        "NumberReplacer",
+        "return (1 << 128, address)",
+        "return (1 << 129, address)",
+        _ABOVE_EVERY_ADDRESS,
+    ),
+)
 
 
-def reason(module: str, operator: str, source_line: str) -> str | None:
-    """Why the mutant `operator` on `source_line` of `module` is equivalent, if it was read so."""
+def reason(module: str, operator: str, source_line: str, mutated_line: str) -> str | None:
+    """Why the mutant `operator` turning `source_line` of `module` into `mutated_line` is
+    equivalent, if it was read so."""
     name = operator.removeprefix("core/")
+    found = (module, name, source_line.strip(), mutated_line.strip())
     for known in EQUIVALENTS:
-        if (known.module, known.operator, known.line) == (module, name, source_line.strip()):
+        if (known.module, known.operator, known.line, known.mutated) == found:
             return known.why
     return None
 

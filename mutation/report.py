@@ -81,7 +81,7 @@ def score(database: Path, module: str, tree: Path) -> Score:
                 mutation = item.mutations[0]
                 line = mutation.start_pos[0]
                 before, after = _changed_lines(outcome.diff)
-                why = reason(module, mutation.operator_name, source[line - 1])
+                why = reason(module, mutation.operator_name, source[line - 1], after)
                 result.survivors.append(
                     Survivor(module, line, mutation.operator_name, before, after, why)
                 )

@@ -42,7 +42,10 @@ def test_every_listed_equivalent_mutant_names_a_line_that_exists() -> None:
     for known in EQUIVALENTS:
         lines = {line.strip() for line in (ROOT / known.module).read_text().splitlines()}
         assert known.line in lines, known
-        assert reason(known.module, f"core/{known.operator}", f"    {known.line}") == known.why
+        assert known.mutated != known.line
+        found = reason(known.module, f"core/{known.operator}", f"    {known.line}", known.mutated)
+        assert found == known.why
+        assert reason(known.module, f"core/{known.operator}", known.line, known.line) is None
 
 
 def test_annotations_are_found_only_where_python_never_evaluates_them(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ through the real client against a loopback ARM.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import FrozenInstanceError
 from typing import Any
 
 import pytest
@@ -42,6 +43,8 @@ class Clock:
         return self.now
 
     def sleep(self, seconds: float) -> None:
+        # A wait that sleeps nothing or less than nothing would spin past its bound.
+        assert seconds > 0, f"asked to sleep {seconds} s"
         self.sleeps.append(seconds)
         self.now += seconds
 
@@ -49,8 +52,15 @@ class Clock:
 class Scripted:
     """Each read takes the next answer (the last one repeats) and notes the clock's time."""
 
-    def __init__(self, clock: Clock, gets: Sequence[Answer], healths: Sequence[Answer] = ()):
+    def __init__(
+        self,
+        clock: Clock,
+        gets: Sequence[Answer],
+        healths: Sequence[Answer] = (),
+        read_seconds: float = 0,
+    ) -> None:
         self.clock = clock
+        self.read_seconds = read_seconds
         self.gets, self.healths = list(gets), list(healths)
         self.get_times: list[float] = []
         self.health_times: list[float] = []
@@ -64,6 +74,7 @@ class Scripted:
 
     def gateway(self) -> dict[str, Any]:
         self.get_times.append(self.clock.now)
+        self.clock.now += self.read_seconds
         return self._next(self.gets)
 
     def backend_health(self) -> dict[str, Any]:
@@ -151,6 +162,22 @@ def test_the_last_sleep_is_cut_to_the_bound() -> None:
     assert clock.sleeps == [60, 40]
     assert scripted.get_times == [1000.0, 1060.0, 1100.0]
     assert outcome.waited_seconds == 100
+
+
+def test_reads_that_take_time_end_the_wait_once_the_bound_is_passed() -> None:
+    clock = Clock()
+    slow = Scripted(clock, [OLD], read_seconds=7)
+    outcome = wait_until_serving(slow, TO_GREEN, 100, 60, clock, clock.sleep)
+    # Looks at 0, 67 and 100 s; the last one ends at 107 s, past the bound: no more sleep.
+    assert slow.get_times == [1000.0, 1067.0, 1100.0]
+    assert clock.sleeps == [60, 26]
+    assert outcome.waited_seconds == 107
+
+
+def test_an_outcome_cannot_be_changed_once_given() -> None:
+    outcome, _, _ = waiting([SERVING])
+    with pytest.raises(FrozenInstanceError):
+        outcome.serving = False  # type: ignore[misc]
 
 
 def test_the_time_waited_is_rounded_to_whole_seconds() -> None:
@@ -257,10 +284,10 @@ def test_the_wait_never_outlasts_its_bound_and_confirms_only_a_serving_look(
 
 
 def retrying(
-    answers: Sequence[Answer], timeout: float = 300, poll: float = 60
+    answers: Sequence[Answer], timeout: float = 300, poll: float = 60, read_seconds: float = 0
 ) -> tuple[dict[str, Any] | GatewayReadError, list[float], Clock]:
     clock = Clock()
-    scripted = Scripted(clock, answers)
+    scripted = Scripted(clock, answers, read_seconds=read_seconds)
     try:
         result: dict[str, Any] | GatewayReadError = retry_faults(
             scripted.gateway, timeout, poll, clock, clock.sleep
@@ -290,6 +317,15 @@ def test_a_fault_that_outlasts_the_bound_is_raised_after_the_last_retry() -> Non
     assert result is last
     assert times == [1000.0, 1060.0, 1100.0]
     assert clock.sleeps == [60, 40]
+
+
+def test_a_slow_failing_read_past_the_bound_is_raised_without_another_sleep() -> None:
+    last = fault(503)
+    result, times, clock = retrying([fault(503), last], timeout=100, read_seconds=30)
+    # Reads at 0 (ends 30), 90 (ends 120: past the bound).
+    assert result is last
+    assert times == [1000.0, 1090.0]
+    assert clock.sleeps == [60]
 
 
 @pytest.mark.parametrize("status", [401, 403, 404])
