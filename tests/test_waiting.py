@@ -164,6 +164,12 @@ def test_the_last_sleep_is_cut_to_the_bound() -> None:
     assert outcome.waited_seconds == 100
 
 
+def test_the_last_second_of_the_bound_is_still_waited_for() -> None:
+    _, scripted, clock = waiting([OLD], timeout=61, poll=60)
+    assert scripted.get_times == [1000.0, 1060.0, 1061.0]
+    assert clock.sleeps == [60, 1]
+
+
 def test_reads_that_take_time_end_the_wait_once_the_bound_is_passed() -> None:
     clock = Clock()
     slow = Scripted(clock, [OLD], read_seconds=7)
@@ -317,6 +323,13 @@ def test_a_fault_that_outlasts_the_bound_is_raised_after_the_last_retry() -> Non
     assert result is last
     assert times == [1000.0, 1060.0, 1100.0]
     assert clock.sleeps == [60, 40]
+
+
+def test_a_retry_takes_the_last_second_of_the_bound_too() -> None:
+    result, times, clock = retrying([fault(503), fault(503), SERVING], timeout=61)
+    assert result == SERVING
+    assert times == [1000.0, 1060.0, 1061.0]
+    assert clock.sleeps == [60, 1]
 
 
 def test_a_slow_failing_read_past_the_bound_is_raised_without_another_sleep() -> None:
