@@ -632,8 +632,13 @@ def _is_ipv4(address: str) -> bool:
         return False
 
 
-# Each example is a whole look; 150 of them cover the rule's branches in about a second.
-@settings(max_examples=150)
+# Each example is a whole look, so a quarter of the profile's examples (75 by default, 2,500
+# with --hypothesis-profile=deep); the properties below it a tenth.
+LOOK_EXAMPLES = settings(max_examples=settings.default.max_examples // 4)
+SIDE_EXAMPLES = settings(max_examples=settings.default.max_examples // 10)
+
+
+@LOOK_EXAMPLES
 @given(looks())
 def test_the_judge_serves_exactly_when_the_rule_says_so(case: tuple) -> None:
     expect, document, report, facts = case
@@ -650,7 +655,7 @@ def test_the_judge_serves_exactly_when_the_rule_says_so(case: tuple) -> None:
     assert found.needs_health == (report is None and pools_right(facts))
 
 
-@settings(max_examples=50)
+@SIDE_EXAMPLES
 @given(looks())
 def test_what_was_seen_partitions_the_app_pools_addresses_by_subnet(case: tuple) -> None:
     expect, document, report, facts = case
@@ -665,7 +670,7 @@ def test_what_was_seen_partitions_the_app_pools_addresses_by_subnet(case: tuple)
     assert ("health" in seen) == (report is not None)
 
 
-@settings(max_examples=50)
+@SIDE_EXAMPLES
 @given(looks(), st.sampled_from([BLUE_NET, GREEN_NET, "10.0.0.0/24"]))
 def test_the_retire_guard_finds_every_ipv4_address_of_any_pool_inside_the_subnet(
     case: tuple, cidr: str

@@ -261,7 +261,8 @@ def test_a_permanent_failure_after_a_look_keeps_what_that_look_saw() -> None:
     assert outcome.seen["addresses"]["blue"] == list(BLUE)
 
 
-@settings(max_examples=60)
+# A wait is up to a few dozen looks: a tenth of the profile's examples (30 by default).
+@settings(max_examples=settings.default.max_examples // 10)
 @given(
     timeout=st.integers(0, 900),
     poll=st.integers(1, 120),
