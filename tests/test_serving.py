@@ -112,7 +112,7 @@ def test_the_standby_color_is_the_other_one_of_the_two_subnets() -> None:
     assert expecting("green").standby == "blue"
     assert expecting("blue").standby == "green"
     # Colors read from a provider's inputs are equal strings, not the same objects.
-    assert expecting("".join(["gr", "een"])).standby == "blue"
+    assert expecting("".join(["bl", "ue"])).standby == "green"
 
 
 def test_what_the_judge_is_given_and_gives_cannot_be_changed_afterwards() -> None:
