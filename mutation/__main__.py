@@ -26,9 +26,15 @@ def main() -> int:
         default=None,
         help="exit 1 if a module kills less than this percentage of non-equivalent mutants",
     )
+    parser.add_argument(
+        "--sessions",
+        type=Path,
+        default=ROOT / ".mutation",
+        help="where the session databases go (default .mutation/), e.g. for two runs at once",
+    )
     args = parser.parse_args()
     python = ROOT / ".venv" / "bin" / "python"
-    sessions = ROOT / ".mutation"
+    sessions = args.sessions.resolve()
     scores = []
     for target in chosen(args.modules):
         started = time.monotonic()
