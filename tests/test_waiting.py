@@ -186,6 +186,15 @@ def test_an_outcome_cannot_be_changed_once_given() -> None:
         outcome.serving = False  # type: ignore[misc]
 
 
+@pytest.mark.parametrize("start", [0.0, 7.0, 86_400.0])
+def test_the_time_waited_is_counted_from_the_start_whatever_the_clock_reads(start: float) -> None:
+    # A monotonic clock's zero is arbitrary: only differences mean anything.
+    served, _, _ = waiting([OLD, SERVING], clock=Clock(start))
+    assert served.waited_seconds == 60
+    never, _, _ = waiting([OLD], clock=Clock(start))
+    assert never.waited_seconds == 600
+
+
 def test_the_time_waited_is_rounded_to_whole_seconds() -> None:
     outcome, _, _ = waiting([OLD], timeout=2.6, poll=1.3)
     assert outcome.waited_seconds == 3
