@@ -187,3 +187,35 @@ def test_two_apps_on_the_same_path_of_different_hosts_are_accepted() -> None:
     )
     assert refused.key == "workloads[1].path"
     assert "host shop.example.com path / is already routed to 'shop'" in str(refused)
+
+
+def test_a_grace_period_must_outlast_the_drain_by_a_second_and_fit_in_the_nodes_drain() -> None:
+    # preStop 90 + draining 30 = 120 s: 120 is refused, 121 accepted; AKS drains a node for
+    # 1800 s by default: 1800 is accepted, 1801 refused.
+    def app(grace: int) -> list[dict[str, Any]]:
+        return [{"name": "shop", "image": APP, "terminationGracePeriodSeconds": grace}]
+
+    refused = refusal(workloads=app(120))
+    assert refused.key == "workloads[0].terminationGracePeriodSeconds"
+    assert "(preStopDelaySeconds 90 + drainingTimeoutSeconds 30 = 120 s)" in str(refused)
+    assert "set it above 120 (e.g. 125)" in str(refused)
+    parse(workloads=app(121))
+    parse(workloads=app(1800))
+    refused = refusal(workloads=app(1801))
+    assert "1801 s is longer than AKS waits to drain a node (1800 s by default)" in str(refused)
+
+
+def test_a_system_pool_below_30_pods_is_told_the_smallest_maxpods_that_fits() -> None:
+    # 2 nodes x 15 pods = 30 is the least an AKS system pool holds; 2 x 14 names 15.
+    parse(blue={"nodeCount": 2, "maxPods": 15})
+    refused = refusal(blue={"nodeCount": 2, "maxPods": 14})
+    assert refused.key == "clusters.blue.maxPods"
+    assert "2 nodes x 14 pods is below the 30 pods" in str(refused)
+    assert str(refused).endswith("raise maxPods to at least 15")
+
+
+def test_a_clusters_own_dns_service_address_alone_is_held_to_the_shared_range() -> None:
+    # Only dnsServiceIp overridden: it must still fit the network's service range.
+    refused = refusal(green={"dnsServiceIp": "10.0.0.1"})
+    assert refused.key == "clusters.green.dnsServiceIp"
+    parse(green={"dnsServiceIp": "10.0.0.2"})
