@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from arm_documents import BLUE, GREEN, POOL, SUBNETS, gateway, health, up
 from live_gateway.arm import GatewayReadError
+from live_gateway.deadline import Deadline
 from live_gateway.serving import Expectation
 from live_gateway.waiting import ROLLBACK, Outcome, look, retry_faults, wait_until_serving
 
@@ -72,12 +73,12 @@ class Scripted:
             raise answer
         return answer
 
-    def gateway(self) -> dict[str, Any]:
+    def gateway(self, deadline: Deadline | None = None) -> dict[str, Any]:
         self.get_times.append(self.clock.now)
         self.clock.now += self.read_seconds
         return self._next(self.gets)
 
-    def backend_health(self) -> dict[str, Any]:
+    def backend_health(self, deadline: Deadline | None = None) -> dict[str, Any]:
         self.health_times.append(self.clock.now)
         return self._next(self.healths)
 
@@ -105,10 +106,10 @@ def waiting(
 def test_a_look_asks_for_backend_health_only_once_the_pools_are_right() -> None:
     clock = Clock()
     old = Scripted(clock, [OLD], [UP])
-    assert not look(old, TO_GREEN).serving
+    assert not look(old, TO_GREEN, Deadline(60)).serving
     assert old.health_times == []
     right = Scripted(clock, [SERVING], [UP])
-    found = look(right, TO_GREEN)
+    found = look(right, TO_GREEN, Deadline(60))
     assert found.serving, found.finding
     assert (len(right.get_times), len(right.health_times)) == (1, 1)
     assert found.seen["health"] == dict.fromkeys(GREEN, "Up")
@@ -116,7 +117,7 @@ def test_a_look_asks_for_backend_health_only_once_the_pools_are_right() -> None:
 
 def test_a_look_judges_the_pools_it_read_with_the_health_it_read() -> None:
     down = health({POOL: [{**up(GREEN), GREEN[0]: "Down"}]})
-    found = look(Scripted(Clock(), [SERVING], [down]), TO_GREEN)
+    found = look(Scripted(Clock(), [SERVING], [down]), TO_GREEN, Deadline(60))
     assert not found.serving
     assert not found.needs_health
     assert found.finding == "1 of 3 addresses in green's subnet are not healthy (10.241.0.4 Down)"
