@@ -63,13 +63,13 @@ def test_flip_says_where_traffic_moves_and_that_its_revert_is_accepted() -> None
 def test_standby_upgrade_shows_the_version_and_that_its_revert_would_be_a_downgrade(
     tmp_path: Path,
 ) -> None:
-    upgraded = with_overrides("blue", {"clusters": {"green": {"kubernetesVersion": "1.35"}}})
+    upgraded = with_overrides("blue", {"clusters": {"green": {"kubernetesVersion": "1.37"}}})
     result = run_plan(BLUE, str(stack_file(tmp_path, "green", upgraded)), "--no-policies")
     assert result.returncode == 0, result.stderr
     line = change_line(result.stdout)
-    assert line.startswith("standby upgrade: green 1.34 -> 1.35; its revert is refused: ")
-    assert "1.35 -> 1.34 is a downgrade" in line
-    assert "kubernetesVersion 1.34 -> 1.35" in values_under(result.stdout, "green-aks")
+    assert line.startswith("standby upgrade: green 1.36 -> 1.37; its revert is refused: ")
+    assert "1.37 -> 1.36 is a downgrade" in line
+    assert "kubernetesVersion 1.36 -> 1.37" in values_under(result.stdout, "green-aks")
 
 
 def test_app_change_shows_replicas_and_the_part_of_the_image_that_changed(
