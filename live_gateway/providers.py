@@ -19,6 +19,7 @@ stored outcome is not `serving`.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from pulumi.dynamic import (
@@ -30,7 +31,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from live_gateway.arm import ArmGateway, GatewayReadError
+from live_gateway.arm import ARM_ENDPOINT_VARIABLE, ArmGateway, GatewayReadError
 from live_gateway.caller import caller_credential
 from live_gateway.serving import Expectation, addresses_in
 from live_gateway.waiting import retry_faults, wait_until_serving
@@ -80,7 +81,7 @@ class _ArmAccess:
         return ArmGateway(
             gateway_id,
             caller_credential(self.authority_host, self.ca_bundle),
-            self.arm_endpoint,
+            self.arm_endpoint or os.environ.get(ARM_ENDPOINT_VARIABLE) or None,
             self.ca_bundle,
             operation_poll_seconds=min(self.poll_seconds, 5),
         )

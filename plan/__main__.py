@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stack", help="stack name both configs are evaluated as (default: HEAD's)"
     )
-    parser.add_argument("--format", choices=("text", "markdown"), default="text")
+    parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     parser.add_argument("--no-policies", action="store_true", help="skip the policy pack")
     parser.add_argument(
         "--policy-config",
@@ -146,6 +146,13 @@ def main(argv: list[str] | None = None) -> int:
         policy_lines=tuple(policy_lines),
         policies_ran=not args.no_policies,
         arm_targets=tuple(head.engine_urn(urn) for urn in plan.arming),
+        engine_urns={
+            **{urn: base.engine_urn(urn) for urn in base.resources},
+            **{urn: head.engine_urn(urn) for urn in head.resources},
+        },
+        head_resources=tuple(
+            sorted(head.engine_urn(urn) for urn, reg in head.resources.items() if reg.custom)
+        ),
     )
     sys.stdout.write(render(report, args.format))
     for refusal in refusals:

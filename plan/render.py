@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from live_gateway.providers import GATEWAY_SERVES_TYPE, RETIRE_GUARD_TYPE
 from plan.diff import Plan, Step
 
-Format = Literal["text", "markdown"]
+Format = Literal["text", "markdown", "json"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,10 @@ class PlanReport:
     policies_ran: bool
     # Engine URNs of the providers to arm before the break-glass `up --refresh`.
     arm_targets: tuple[str, ...] = ()
+    # The mocks' URN of each resource -> the URN the engine gives it (Evaluation.engine_urn).
+    engine_urns: dict[str, str] = field(default_factory=dict)
+    # Engine URNs of the head's custom resources: what the state holds after the `up`.
+    head_resources: tuple[str, ...] = ()
 
 
 def _where(step: Step) -> str:
@@ -91,7 +96,36 @@ def _live_checks(plan: Plan) -> list[str]:
 
 
 def render(report: PlanReport, fmt: Format) -> str:
+    if fmt == "json":
+        return _json(report)
     return _markdown(report) if fmt == "markdown" else _text(report)
+
+
+def _json(report: PlanReport) -> str:
+    """The steps for tools: what `pulumi preview --json` is compared with (e2e/compare.py)."""
+    steps = [
+        {
+            "kind": step.kind,
+            "urn": report.engine_urns.get(step.change.urn, step.change.urn),
+            "type": step.change.type,
+            "name": step.change.name,
+            "cluster": _where(step),
+            "why": _detail(step),
+        }
+        for step in report.plan.steps
+    ]
+    document = {
+        "stack": report.stack,
+        "base": report.base_label,
+        "head": report.head_label,
+        "activeBefore": report.base_active,
+        "activeAfter": report.head_active,
+        "armFirst": list(report.arm_targets),
+        "steps": steps,
+        "resources": list(report.head_resources),
+        "policies": list(report.policy_lines) if report.policies_ran else None,
+    }
+    return json.dumps(document, indent=2) + "\n"
 
 
 def _text(report: PlanReport) -> str:
