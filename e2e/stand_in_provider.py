@@ -116,21 +116,16 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
         return provider_pb2.CheckResponse(inputs=request.news)
 
     def DiffConfig(self, request: Any, context: Any) -> Any:  # noqa: N802
-        olds, news = plain(request.old_inputs or request.olds), plain(request.news)
+        olds = plain(request.old_inputs if request.HasField("old_inputs") else request.olds)
+        news = plain(request.news)
         changed = [key for key in sorted(set(olds) | set(news)) if olds.get(key) != news.get(key)]
+        if not changed:
+            return provider_pb2.DiffResponse(changes=provider_pb2.DiffResponse.DIFF_NONE)
         replaces: list[str] = []
-        # pulumi-kubernetes DiffConfig: another cluster (clusterIdentifier, or a kubeconfig not
-        # yet known) replaces the provider and so every object it manages.
-        if self.package == "kubernetes" and (
-            "clusterIdentifier" in changed or _contains_unknown(news.get("kubeconfig"))
-        ):
-            replaces = [k for k in changed if k in ("clusterIdentifier", "kubeconfig")]
+        if self.package == "kubernetes":
+            replaces = _kubernetes_config_replaces(olds, news, changed)
         return provider_pb2.DiffResponse(
-            changes=provider_pb2.DiffResponse.DIFF_SOME
-            if changed
-            else provider_pb2.DiffResponse.DIFF_NONE,
-            diffs=changed,
-            replaces=replaces,
+            changes=provider_pb2.DiffResponse.DIFF_SOME, diffs=changed, replaces=replaces
         )
 
     def Configure(self, request: Any, context: Any) -> Any:  # noqa: N802
@@ -281,6 +276,33 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
         with self.cloud.state() as data:
             if self._cluster() in data["unreachable"]:
                 context.abort(grpc.StatusCode.UNAVAILABLE, f"cluster {self._cluster()} unreachable")
+
+
+def _kubernetes_config_replaces(
+    olds: dict[str, Any], news: dict[str, Any], changed: list[str]
+) -> list[str]:
+    """pulumi-kubernetes DiffConfig (provider/pkg/provider/provider.go): a changed
+    clusterIdentifier replaces; an unknown kubeconfig, context or cluster replaces; so does a
+    kubeconfig whose active cluster changed; but none of it while clusterIdentifier is set and
+    unchanged."""
+    identifier = "clusterIdentifier"
+    replaces = [identifier] if identifier in olds and identifier in changed else []
+    unknown = [k for k in ("kubeconfig", "context", "cluster") if news.get(k) == UNKNOWN]
+    if unknown:
+        replaces += unknown[:1]
+    elif "kubeconfig" in changed and _active_cluster(olds) != _active_cluster(news):
+        replaces.append("kubeconfig")
+    if identifier not in changed and news.get(identifier) not in (None, "", UNKNOWN):
+        return []
+    return replaces
+
+
+def _active_cluster(config: dict[str, Any]) -> Any:
+    try:
+        kubeconfig = yaml.safe_load(str(config.get("kubeconfig") or ""))
+        return kubeconfig["clusters"][0]["cluster"]
+    except (yaml.YAMLError, KeyError, IndexError, TypeError):
+        return None
 
 
 def _type_of(request: Any) -> str:
