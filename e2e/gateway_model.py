@@ -38,8 +38,9 @@ GATEWAY = "azure-native:network:ApplicationGateway"
 
 
 def _on(key: str) -> tuple[str, str]:
-    server, _, resource_id = key.partition("|")
-    return (server, resource_id) if resource_id else ("", server)
+    """The cluster a stored object is in, and its ID (stand_in_provider.py's keys)."""
+    server, _, rest = key.partition("|")
+    return (server, rest.partition("|")[2]) if rest else ("", server)
 
 
 def agic_writes(data: dict[str, Any]) -> dict[str, list[str]]:

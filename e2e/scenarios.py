@@ -314,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     def first_up() -> tuple[bool, str, Comparison | None]:
         at("blue")
         preview = run.preview()
+        (run.work / "first-up.preview.json").write_text(json.dumps(preview, indent=1))
         creates = [s for s in engine_steps(preview) if s[0] == "create"]
         run.pulumi("up", "--refresh")
         plan = run.plan(files["blue"], files["blue"])

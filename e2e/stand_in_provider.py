@@ -180,7 +180,7 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
             previewed = {k: (v if k in inputs else UNKNOWN) for k, v in outputs.items()}
             return provider_pb2.CreateResponse(id="", properties=as_struct(previewed))
         with self.cloud.state() as data:
-            data["resources"][self._key(resource_id)] = {
+            data["resources"][self._key(typ, resource_id)] = {
                 "type": typ,
                 "name": name,
                 "inputs": inputs,
@@ -191,7 +191,7 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
     def Read(self, request: Any, context: Any) -> Any:  # noqa: N802
         with self.cloud.state() as data:
             unreachable = self._cluster() in data["unreachable"]
-            stored = data["resources"].get(self._key(request.id))
+            stored = data["resources"].get(self._key(_type_of(request), request.id))
         if self.package == "kubernetes" and unreachable:
             if str(self.config.get("deleteUnreachable")).lower() == "true":
                 return provider_pb2.ReadResponse(id="")
@@ -211,7 +211,7 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
         _, outputs = self._answer(typ, name, news)
         if not request.preview:
             with self.cloud.state() as data:
-                data["resources"][self._key(request.id)] = {
+                data["resources"][self._key(typ, request.id)] = {
                     "type": typ,
                     "name": name,
                     "inputs": news,
@@ -222,7 +222,7 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
     def Delete(self, request: Any, context: Any) -> Any:  # noqa: N802
         self._reachable(context)
         with self.cloud.state() as data:
-            data["resources"].pop(self._key(request.id), None)
+            data["resources"].pop(self._key(_type_of(request), request.id), None)
         return empty_pb2.Empty()
 
     def Invoke(self, request: Any, context: Any) -> Any:  # noqa: N802
@@ -266,9 +266,10 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
         except (yaml.YAMLError, KeyError, IndexError, TypeError):
             return ""
 
-    def _key(self, resource_id: str) -> str:
+    def _key(self, typ: str, resource_id: str) -> str:
+        """ARM IDs are unique; a Kubernetes object is its cluster, kind, namespace and name."""
         cluster = self._cluster()
-        return f"{cluster}|{resource_id}" if cluster else resource_id
+        return f"{cluster}|{typ}|{resource_id}" if cluster else resource_id
 
     def _reachable(self, context: Any) -> None:
         if self.package != "kubernetes":
@@ -319,7 +320,10 @@ def main() -> None:
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     print(port, flush=True)
-    server.wait_for_termination()
+    try:
+        server.wait_for_termination()
+    except KeyboardInterrupt:  # the engine interrupts its plugins when it is done
+        server.stop(grace=None)
 
 
 if __name__ == "__main__":
