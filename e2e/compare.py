@@ -1,9 +1,10 @@
 """The engine's preview steps against the offline plan's: operation, URN and order.
 
-`pulumi preview --json` lists the steps the engine generated (pulumi/pulumi pkg/display/json.go:
-each with `op` and `urn`). A replacement appears as up to three steps: `create-replacement`,
-the `replace` marker and `delete-replaced`, in the order the engine runs them (delete first when
-it deletes before replacing); bin/plan prints the same replacement as its create and its delete.
+`pulumi preview --json --show-replacement-steps` lists the steps the engine generated, in the
+order it ran them (pulumi pkg/v3/backend/display/json.go: each with `op` and `urn`). A
+replacement appears as three steps: `create-replacement`, the `replace` marker and
+`delete-replaced`, in the order the engine runs them (delete first when it deletes before
+replacing); bin/plan prints the same replacement as its create and its delete.
 So both sides become (kind, URN) lists: the engine's `create-replacement` is a create and
 `delete-replaced` a delete; `replace` markers, `same` and `read` steps are left out.
 

@@ -145,7 +145,9 @@ class Run:
         return json.loads(done.stdout)
 
     def preview(self, *extra: str) -> dict[str, Any]:
-        done = self.pulumi("preview", "--json", *extra, check=False)
+        # Without --show-replacement-steps the JSON shows a replacement as one `replace` step
+        # (pulumi pkg/v3/backend/display/display.go shouldShow), hiding which half runs first.
+        done = self.pulumi("preview", "--json", "--show-replacement-steps", *extra, check=False)
         try:
             return json.loads(done.stdout)
         except json.JSONDecodeError:
