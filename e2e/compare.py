@@ -46,6 +46,11 @@ class Comparison:
     order_violations: tuple[str, ...]
 
     @property
+    def same_sequence(self) -> bool:
+        """Whether even the independent steps came in bin/plan's order."""
+        return self.engine == self.plan
+
+    @property
     def equal(self) -> bool:
         return not (self.missing or self.extra or self.order_violations)
 

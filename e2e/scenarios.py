@@ -429,10 +429,12 @@ def main(argv: list[str] | None = None) -> int:
     compared = [r.compared for r in run.results if r.compared is not None]
     equal = sum(c.equal for c in compared)
     steps = sum(len(c.engine) for c in compared)
+    in_sequence = sum(c.same_sequence for c in compared)
     print(
         f"e2e: pulumi {_built_version()} "
         f"ran {len(run.results)} scenarios, {passed} passed, {len(run.results) - passed} failed; "
-        f"plan == engine preview on {equal} of {len(compared)} changes ({steps} steps); "
+        f"plan == engine preview on {equal} of {len(compared)} changes ({steps} steps, "
+        f"{in_sequence} in the very same sequence); "
         f"{time.monotonic() - started:.0f} s"
     )
     return 0 if passed == len(run.results) == len(plan_of_runs) else 1
