@@ -5,8 +5,8 @@ order it ran them (pulumi pkg/v3/backend/display/json.go: each with `op` and `ur
 replacement appears as three steps: `create-replacement`, the `replace` marker and
 `delete-replaced`, in the order the engine runs them (delete first when it deletes before
 replacing); bin/plan prints the same replacement as its create and its delete.
-So both sides become (kind, URN) lists: the engine's `create-replacement` is a create and
-`delete-replaced` a delete; `replace` markers, `same` and `read` steps are left out.
+So both sides become (kind, URN) lists of custom resources: the engine's `create-replacement`
+is a create and `delete-replaced` a delete; `replace` markers, `same` and `read` steps are left out.
 
 Order: the engine runs independent steps in parallel and emits them as the program registers
 resources, so two valid orders of independent steps can differ. What both must agree on is
@@ -66,6 +66,11 @@ def engine_steps(preview: dict[str, Any]) -> list[Step]:
     steps: list[Step] = []
     for step in preview.get("steps") or []:
         op = step.get("op")
+        state = step.get("newState") or step.get("oldState") or {}
+        if state.get("custom") is False:
+            # Components are the program's bookkeeping: no provider is called for them, and
+            # bin/plan lists only custom resources.
+            continue
         if op == "same":
             old, new = step.get("oldState") or {}, step.get("newState") or {}
             if old and new and bool(old.get("protect")) != bool(new.get("protect")):

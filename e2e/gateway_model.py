@@ -46,7 +46,13 @@ def _on(key: str) -> tuple[str, str]:
 def agic_writes(data: dict[str, Any]) -> dict[str, list[str]]:
     """The pools AGIC in the cluster holding its release writes: pool -> pod addresses."""
     resources = data["resources"]
-    servers = {_on(k)[0] for k, r in resources.items() if r["type"] == RELEASE}
+    # An AGIC whose cluster is unreachable does not write: the break-glass has revoked its
+    # federated credential (README, "Break glass"); its release stays in the dead cluster.
+    servers = {
+        _on(k)[0]
+        for k, r in resources.items()
+        if r["type"] == RELEASE and _on(k)[0] not in data["unreachable"]
+    }
     if len(servers) != 1 or data.get("agicFrozen"):
         return dict(data.get("gatewayPools") or {})
     [server] = servers

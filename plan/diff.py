@@ -409,6 +409,9 @@ def diff(base: Evaluation, head: Evaluation) -> Plan:
             continue
         if change.action == "create":
             steps.append(Step("create", change, ""))
+        elif change.action == "update" and urn in arming:
+            # Its own run, `up --target`, before these (the engine shows no update of it here).
+            continue
         elif change.action == "update":
             steps.append(Step("update", change, ""))
         elif change.action == "state-only":
