@@ -36,6 +36,14 @@ GET_GATEWAY = "GET of the gateway"
 BACKEND_HEALTH = "backend health"
 
 
+# Where the process that runs the provider finds ARM when it is not the public cloud's
+# (a sovereign cloud's endpoint, or the end-to-end run's loopback ARM): read where the check
+# runs, like the credential, so the pickled provider in the state stays the same everywhere.
+# Its TLS is verified against the system's trust store or REQUESTS_CA_BUNDLE (azure-core's
+# requests transport trusts the environment).
+ARM_ENDPOINT_VARIABLE = "AKSBG_ARM_ENDPOINT"
+
+
 class GatewayReadError(Exception):
     """Reading the gateway failed; `transient` if waiting may clear it, `retry_after` when the
     server said how long to wait first (a 429's Retry-After)."""

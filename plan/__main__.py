@@ -126,9 +126,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--format",
-        choices=("text", "markdown"),
+        choices=("text", "markdown", "json"),
         default="text",
-        help="text for a terminal (default), markdown for a job summary",
+        help="text for a terminal (default), markdown for a job summary, json for a comparison "
+        "with the engine's preview",
     )
     parser.add_argument(
         "--no-policies", action="store_true", help="skip the policy pack (default: run it)"
@@ -276,6 +277,13 @@ def main(argv: list[str] | None = None) -> int:
         headline=describe(base_cfg, head_cfg, plan, created),
         revert=_revert(base_facts, head_facts, base, policy_config, not args.no_policies),
         notes=tuple(notes.lines),
+        engine_urns={
+            **{urn: base.engine_urn(urn) for urn in base.resources},
+            **{urn: head.engine_urn(urn) for urn in head.resources},
+        },
+        head_resources=tuple(
+            sorted(head.engine_urn(urn) for urn, reg in head.resources.items() if reg.custom)
+        ),
     )
     sys.stdout.write(render(report, args.format))
     for line in notes.lines:
