@@ -20,9 +20,10 @@ from typing import Any
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
 from live_gateway.arm import GatewayReadError
+from live_gateway.deadline import Clock, Deadline, Sleep
 from live_gateway.listeners import certificate_findings, certificate_states
 from live_gateway.providers import PROVIDER_KEY, _ArmAccess
-from live_gateway.waiting import Clock, Gateway, Sleep
+from live_gateway.waiting import Gateway
 
 CERTIFICATES_INSTALLED_TYPE = "pulumi-python:dynamic/cutover:CertificatesInstalled"
 OUTCOME_KEYS = ("installed", "message", "seen")
@@ -44,7 +45,9 @@ def wait_until_installed(
     failure: GatewayReadError | None = None
     while True:
         try:
-            states = certificate_states(gateway.gateway())
+            # Each read gets what is left of the bound (live_gateway/deadline.py).
+            left = Deadline(max(0.0, deadline - clock()), clock, sleep)
+            states = certificate_states(gateway.gateway(left))
             failure, seen = None, dict(sorted(states.items()))
             findings = [
                 finding

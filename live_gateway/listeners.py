@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from live_gateway.arm import GatewayReadError
+from live_gateway.deadline import Clock, Deadline, Sleep
 from live_gateway.serving import SUCCEEDED
-from live_gateway.waiting import Clock, Gateway, Outcome, Sleep
+from live_gateway.waiting import Gateway, Outcome
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,9 @@ def wait_until_https(
     failure: GatewayReadError | None = None
     while True:
         try:
-            verdict, failure = judge_https(gateway.gateway(), routes), None
+            # Each read gets what is left of the bound (live_gateway/deadline.py).
+            left = Deadline(max(0.0, deadline - clock()), clock, sleep)
+            verdict, failure = judge_https(gateway.gateway(left), routes), None
             if verdict.serving:
                 hosts = ", ".join(sorted({route.host for route in routes}))
                 return Outcome(True, round(clock() - start), f"HTTPS for {hosts}", verdict.seen)
