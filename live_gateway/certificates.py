@@ -46,7 +46,7 @@ def wait_until_installed(
     while True:
         try:
             # Each read gets what is left of the bound (live_gateway/deadline.py).
-            left = Deadline(max(0.0, deadline - clock()), clock, sleep)
+            left = Deadline(max(0.0, deadline - clock()), clock, sleep, grace=poll_seconds)
             states = certificate_states(gateway.gateway(left))
             failure, seen = None, dict(sorted(states.items()))
             findings = [

@@ -219,7 +219,7 @@ def wait_until_https(
     while True:
         try:
             # Each read gets what is left of the bound (live_gateway/deadline.py).
-            left = Deadline(max(0.0, deadline - clock()), clock, sleep)
+            left = Deadline(max(0.0, deadline - clock()), clock, sleep, grace=poll_seconds)
             verdict, failure = judge_https(gateway.gateway(left), routes), None
             if verdict.serving:
                 hosts = ", ".join(sorted({route.host for route in routes}))
