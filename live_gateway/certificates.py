@@ -20,10 +20,10 @@ from typing import Any
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
 from live_gateway.arm import GatewayReadError
-from live_gateway.deadline import Deadline
+from live_gateway.deadline import Clock, Deadline, Sleep
 from live_gateway.listeners import certificate_findings, certificate_states
 from live_gateway.providers import PROVIDER_KEY, _ArmAccess
-from live_gateway.waiting import Clock, Gateway, Sleep, pause
+from live_gateway.waiting import Gateway, pause
 
 CERTIFICATES_INSTALLED_TYPE = "pulumi-python:dynamic/cutover:CertificatesInstalled"
 OUTCOME_KEYS = ("installed", "message", "seen")

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from live_gateway.arm import GatewayReadError
-from live_gateway.deadline import Deadline
+from live_gateway.deadline import Clock, Deadline, Sleep
 from live_gateway.serving import SUCCEEDED
-from live_gateway.waiting import Clock, Gateway, Outcome, Sleep, pause
+from live_gateway.waiting import Gateway, Outcome, pause
 
 
 @dataclass(frozen=True)
