@@ -4,6 +4,7 @@
 it the rollback. Read docs/runbook.md before a first `pulumi up`.
 """
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pulumi
@@ -22,9 +23,10 @@ from components.monitoring import (
     MonitoringArgs,
 )
 from components.network import Network, NetworkArgs
+from components.preflight import Preflight, PreflightArgs
 from components.retire_guard import RetireGuard, RetireGuardArgs
 from components.slot import Slot, SlotArgs
-from config import rules, transition
+from config import rules, support_window, transition
 from plan.judge import judge_in_child, stack_config_values
 
 # 1. Load and validate the whole config: a bad value stops here, before anything is created.
@@ -40,6 +42,13 @@ async def deploy() -> None:
     # diff from the config it recorded (plan/judge.py, the offline plan's own judge).
     previous = await transition.last_deployment()
     transition.refuse_unsafe_change(previous, deployed)
+    # 1c. A cluster this deployment creates must be on a minor AKS still supports; one that keeps
+    # running on a minor past (or near) its end of life is warned about.
+    window = support_window.judge(cfg, previous, datetime.now(UTC).date())
+    if window.refusals:
+        raise pulumi.RunError("\n".join(str(problem) for problem in window.refusals))
+    for warning in window.warnings:
+        pulumi.log.warn(warning)
     lost: tuple[str, ...] = ()
     if previous is not None and previous.config is not None:
         recorded = {key: value for key, value in previous.to_output().items() if key != "config"}
@@ -67,11 +76,14 @@ def declare(previous: transition.DeployedFacts | None, clusters_lost: tuple[str,
     # retired one does (components/retire_guard.py): its guard is checked before the cluster is
     # registered, so before the engine deletes it.
     subnets = {color: str(cfg.clusters[color].subnet_cidr) for color in config.COLORS}
+    # 1d. What only the subscription knows, asked live before anything changes: everything
+    # depends on the resource group, and the resource group on the preflight's check.
+    preflight = Preflight("preflight", PreflightArgs(config=cfg, previous=previous))
     group = resources.ResourceGroup(
         "resource-group",
         resource_group_name=f"{prefix}-rg",
         location=cfg.location,
-        opts=pulumi.ResourceOptions(protect=True),
+        opts=pulumi.ResourceOptions(protect=True, depends_on=[preflight]),
     )
 
     # 2. One VNet: a gateway subnet and one subnet per color.
@@ -82,9 +94,7 @@ def declare(previous: transition.DeployedFacts | None, clusters_lost: tuple[str,
             location=cfg.location,
             name=f"{prefix}-vnet",
             config=cfg.network,
-            cluster_subnets={
-                color: str(cfg.clusters[color].subnet_cidr) for color in config.COLORS
-            },
+            cluster_subnets=subnets,
         ),
     )
 

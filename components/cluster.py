@@ -13,7 +13,7 @@ from pulumi_azure_native import containerservice, managedidentity
 from components.access import ClusterAccess, ClusterAccessArgs
 from components.kubeconfig import entra_kubeconfig
 from components.role_grant import RoleGrant, assign
-from config import AccessConfig, ClusterConfig, Color, MaintenanceWindow, NetworkConfig
+from config import PROJECT, AccessConfig, ClusterConfig, Color, MaintenanceWindow, NetworkConfig
 
 COLOR_TAG = "aks-bluegreen-color"
 # The break-glass kubeconfig: it names no cluster, so pulumi-kubernetes marks the provider
@@ -155,7 +155,7 @@ class Cluster(pulumi.ComponentResource):
         )
         note = cfg.os_disk_note()
         if note:
-            pulumi.log.warn(f"clusters.{args.color}.vmSize: {note}", resource=self)
+            pulumi.log.warn(f"{PROJECT}:clusters.{args.color}.vmSize: {note}", resource=self)
         self.provider = k8s.Provider(
             f"{name}-kubernetes",
             kubeconfig=_kubeconfig(args, cluster),
@@ -222,12 +222,14 @@ def _system_pool(
     )
 
 
-def _network_profile(cfg: ClusterConfig, network: NetworkConfig) -> dict[str, str]:
+def _network_profile(
+    cfg: ClusterConfig, network: NetworkConfig
+) -> containerservice.ContainerServiceNetworkProfileArgsDict:
     # Plain Azure CNI, not overlay: AGIC programs pod IPs into the gateway's backend pools, so
     # pod IPs must be VNet addresses the gateway can route to. A plain dict, not
     # ContainerServiceNetworkProfileArgs: the Args class fills in podCidr 10.244.0.0/16, which
     # only kubenet and overlay use and plain Azure CNI must not get.
-    profile = {
+    profile: containerservice.ContainerServiceNetworkProfileArgsDict = {
         "network_plugin": containerservice.NetworkPlugin.AZURE,
         "load_balancer_sku": containerservice.LoadBalancerSku.STANDARD,
         "service_cidr": str(network.service_cidr),

@@ -6,6 +6,10 @@ that enforces one names its source.
 
 from __future__ import annotations
 
+from typing import Literal
+
+from config.catalogs.vm_sizes import SIZES
+
 # Where each limit below is documented; every message that enforces one names it.
 AKS_SYSTEM_POOLS = "learn.microsoft.com/azure/aks/use-system-pools"
 AKS_MAX_PODS = "learn.microsoft.com/azure/aks/concepts-network-ip-address-planning"
@@ -13,6 +17,9 @@ AKS_QUOTAS = "learn.microsoft.com/azure/aks/quotas-skus-regions"
 AKS_NAMING = "aka.ms/aks-naming-rules"
 AKS_MAINTENANCE = "learn.microsoft.com/azure/aks/planned-maintenance"
 AKS_SURGE = "learn.microsoft.com/azure/aks/upgrade-aks-node-pools-rolling"
+APPGW_SUBNET_SIZING = (
+    "learn.microsoft.com/azure/application-gateway/configuration-infrastructure#size-of-the-subnet"
+)
 APPGW_SCALING = (
     "learn.microsoft.com/azure/application-gateway/application-gateway-autoscaling-zone-redundant"
 )
@@ -24,23 +31,12 @@ SYSTEM_POOL_MIN_VCPUS = 4
 SYSTEM_POOL_MIN_PODS = 30
 
 
-AVAILABILITY_ZONES: tuple[str, ...] = ("1", "2", "3")
+AVAILABILITY_ZONES: tuple[Literal["1", "2", "3"], ...] = ("1", "2", "3")
 
 
-# Temp (local) disk in GiB of system-pool sizes (4+ vCPUs) whose ephemeral OS support is
-# documented; 0: no temp disk. All those with one hold an ephemeral OS disk (EPHEMERAL_MIN_GIB).
-# Ddsv5: learn.microsoft.com/azure/virtual-machines/sizes/general-purpose/ddsv5-series;
-# Dsv5: .../dsv5-series ("No local storage", "Ephemeral OS Disk: Not Supported").
-TEMP_DISK_GIB: dict[str, int] = {
-    "Standard_D4ds_v5": 150,
-    "Standard_D8ds_v5": 300,
-    "Standard_D16ds_v5": 600,
-    "Standard_D32ds_v5": 1200,
-    "Standard_D48ds_v5": 1800,
-    "Standard_D64ds_v5": 2400,
-    "Standard_D96ds_v5": 3600,
-    **{f"Standard_D{cpus}s_v5": 0 for cpus in (2, 4, 8, 16, 32, 48, 64, 96)},
-}
+# Temp (local) disk in GiB of each size the VM size catalog lists; 0: no temp disk, which cannot
+# hold an ephemeral OS disk (config/catalogs/vm_sizes.py, with its sources).
+TEMP_DISK_GIB: dict[str, int] = {name: size.temp_disk_gib for name, size in SIZES.items()}
 # AKS sizes an ephemeral OS disk to the temp disk when that holds at least 128 GiB, and refuses
 # an explicit Ephemeral request that does not fit (AKS concepts-storage.md, "Ephemeral OS disks").
 EPHEMERAL_MIN_GIB = 128
@@ -51,7 +47,10 @@ GATEWAY_SKUS: tuple[str, ...] = ("Standard_v2", "WAF_v2")
 # also drops the CBC ciphers. The older ones lack TLS 1.3 or allow TLS 1.0/1.1, which Application
 # Gateway stopped accepting in August 2025 (learn.microsoft.com, application-gateway-ssl-policy-
 # overview).
-TLS_POLICIES: tuple[str, ...] = ("AppGwSslPolicy20220101S", "AppGwSslPolicy20220101")
+TLS_POLICIES: tuple[Literal["AppGwSslPolicy20220101S", "AppGwSslPolicy20220101"], ...] = (
+    "AppGwSslPolicy20220101S",
+    "AppGwSslPolicy20220101",
+)
 
 
 DRAINING_TIMEOUT_SECONDS = 30

@@ -22,7 +22,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from config import rules
+from config import catalog_checks, routes, rules
+from config.catalogs import agic_chart
 from config.limits import (
     AKS_MAINTENANCE,
     AKS_MAX_PODS,
@@ -164,7 +165,8 @@ class ClusterConfig(_Model):
     """false retires the cluster (only the standby, once the gateway sends it nothing); true with a
     new version rebuilds it."""
     kubernetes_version: str
-    """MAJOR.MINOR, or MAJOR.MINOR.PATCH (quote it: "1.33"); at least 1.30, one minor at a time."""
+    """MAJOR.MINOR or MAJOR.MINOR.PATCH (quote it: "1.36"); on a new cluster, a minor AKS still
+    supports; one minor at a time."""
     subnet_cidr: Cidr
     """The cluster's own subnet in the VNet (Azure CNI: pod IPs are addresses of it)."""
     # Per-cluster overrides of network.serviceCidr / dnsServiceIp. AKS cannot change either on an
@@ -180,7 +182,9 @@ class ClusterConfig(_Model):
     node_count: Annotated[int, within(2, 1000, f"AKS system node pools: {AKS_SYSTEM_POOLS}")] = 3
     """Nodes of the one (system) node pool."""
     # A size with a temp disk large enough for an ephemeral OS disk (Standard_D4ds_v5: 150 GiB).
-    vm_size: Annotated[str, AfterValidator(system_pool_vm_size)] = "Standard_D4ds_v5"
+    vm_size: Annotated[
+        str, AfterValidator(system_pool_vm_size), AfterValidator(catalog_checks.known_vm_size)
+    ] = "Standard_D4ds_v5"
     """The nodes' VM size: at least 4 vCPUs, no B-series; fixed at creation."""
     # Ephemeral OS disks live on the host: faster reimage and scale, no replicated OS disk.
     os_disk_type: Literal["Ephemeral", "Managed"] = "Ephemeral"
@@ -218,9 +222,9 @@ class ClusterConfig(_Model):
         if not VERSION.match(value):
             raise ValueError(
                 f"{show(value)} is not a Kubernetes version AKS accepts; "
-                'write MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. "1.33" (quote it in YAML)'
+                'write MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. "1.36" (quote it in YAML)'
             )
-        return value
+        return catalog_checks.known_kubernetes_version(value)
 
     @field_validator("availability_zones")
     @classmethod
@@ -245,23 +249,25 @@ class ClusterConfig(_Model):
         if self.os_disk_type != "Ephemeral" or self.vm_size in TEMP_DISK_GIB:
             return None
         return (
-            f"{self.vm_size} is not among the sizes this program knows the temp disk of; AKS "
-            f"refuses an ephemeral OS disk unless the size supports ephemeral OS disks and its "
+            f"{self.vm_size} is not in the VM size catalog (config/catalogs/vm_sizes.py), so its "
+            "temp disk is unknown here; the preflight checks the region offers it, but AKS "
+            "refuses an ephemeral OS disk unless the size supports ephemeral OS disks and its "
             f"temp disk holds at least {EPHEMERAL_MIN_GIB} GiB: check 'Temp Disk Size' on the "
             "size's page at learn.microsoft.com/azure/virtual-machines/sizes, or set "
             "osDiskType: Managed"
         )
 
 
-def _default_clusters() -> dict[str, ClusterConfig]:
+def _default_clusters() -> dict[Color, ClusterConfig]:
+    runbook: tuple[tuple[Color, str, str], ...] = (
+        ("blue", "1.35", "10.240.0.0/16"),
+        ("green", "1.36", "10.241.0.0/16"),
+    )
     return {
         color: ClusterConfig.model_validate(
             _with_default_maintenance(color, {"kubernetesVersion": version, "subnetCidr": subnet})
         )
-        for color, version, subnet in (
-            ("blue", "1.33", "10.240.0.0/16"),
-            ("green", "1.34", "10.241.0.0/16"),
-        )
+        for color, version, subnet in runbook
     }
 
 
@@ -437,7 +443,8 @@ def gateway_skus() -> tuple[str, ...]:
 
 
 class AgicConfig(_Model):
-    chart_version: str = "1.9.8"
+    # The newest chart verified against this program's values: config/catalogs/agic_chart.py.
+    chart_version: str = agic_chart.PINNED
     """The AGIC Helm chart's version."""
     namespace: str = "agic"
     """AGIC's own namespace in each cluster."""
@@ -452,8 +459,10 @@ class AgicConfig(_Model):
     @classmethod
     def _chart_version_is_semver(cls, value: str) -> str:
         if not re.match(r"^\d+\.\d+\.\d+\Z", value):
-            raise ValueError(f"{show(value)} is not a chart version; write it like 1.9.8")
-        return value
+            raise ValueError(
+                f"{show(value)} is not a chart version; write it like {agic_chart.PINNED}"
+            )
+        return catalog_checks.published_chart_version(value)
 
     @field_validator("namespace")
     @classmethod
@@ -481,9 +490,9 @@ class WorkloadConfig(_Model):
     """Pods per cluster."""
     container_port: Annotated[int, within(1, 65535, "TCP ports")] = 8080
     """The port the app listens on."""
-    path: str = "/"
+    path: Annotated[str, AfterValidator(routes.gateway_path)] = "/"
     """The path the gateway routes to the app; host and path are unique across apps."""
-    host: str | None = None
+    host: Annotated[str | None, AfterValidator(routes.ingress_host)] = None
     """The host name the gateway routes to the app; unset: any."""
     tls: TlsConfig | None = None
     """HTTPS at the gateway with a certificate of gateway.certificates; needs host."""
@@ -497,16 +506,27 @@ class WorkloadConfig(_Model):
     # drainingTimeoutSeconds: how long the gateway lets in-flight requests finish on a member
     # AGIC removed. preStopDelaySeconds: how long a terminating pod keeps serving before SIGTERM;
     # AGIC's write that removes it from the pool has to land within it.
-    draining_timeout_seconds: int = DRAINING_TIMEOUT_SECONDS
-    """How long the gateway lets in-flight requests finish on a removed pod (Azure accepts 1 to
-    3600)."""
+    # azure-rest-api-specs network stable/2024-05-01 applicationGateway.json,
+    # ApplicationGatewayConnectionDraining.drainTimeoutInSec: minimum 1, maximum 3600. AGIC
+    # 1.9.8 copies the annotation unchecked (pkg/appgw/backendhttpsettings.go), so ARM would
+    # refuse AGIC's whole gateway write and the gateway would stop following the cluster.
+    draining_timeout_seconds: Annotated[
+        int,
+        within(
+            *DRAINING_RANGE,
+            "Application Gateway connection draining",
+            "{value} is outside what Application Gateway accepts for connection draining; "
+            f"set {{low}} to {{high}} seconds (default {DRAINING_TIMEOUT_SECONDS})",
+        ),
+    ] = DRAINING_TIMEOUT_SECONDS
+    """How long the gateway lets in-flight requests finish on a removed pod."""
     pre_stop_delay_seconds: int = PRE_STOP_DELAY_SECONDS
     """How long a terminating pod keeps serving while AGIC takes it out of the pool (at least 1)."""
     termination_grace_period_seconds: int = TERMINATION_GRACE_PERIOD_SECONDS
     """When a terminating pod is killed: above preStopDelaySeconds + drainingTimeoutSeconds, at most
     1800."""
 
-    @field_validator("path", "health_path")
+    @field_validator("health_path")
     @classmethod
     def _paths_are_absolute(cls, value: str) -> str:
         if not value.startswith("/"):
@@ -517,21 +537,6 @@ class WorkloadConfig(_Model):
     @classmethod
     def _names_are_dns_labels(cls, value: str | None) -> str | None:
         return None if value is None else dns_label(value)
-
-    @field_validator("draining_timeout_seconds")
-    @classmethod
-    def _draining_within_azure_limits(cls, value: int) -> int:
-        # azure-rest-api-specs network stable/2024-05-01 applicationGateway.json,
-        # ApplicationGatewayConnectionDraining.drainTimeoutInSec: minimum 1, maximum 3600. AGIC
-        # 1.9.8 copies the annotation unchecked (pkg/appgw/backendhttpsettings.go), so ARM would
-        # refuse AGIC's whole gateway write and the gateway would stop following the cluster.
-        if not DRAINING_RANGE[0] <= value <= DRAINING_RANGE[1]:
-            raise ValueError(
-                f"{value} is outside what Application Gateway accepts for connection draining; "
-                f"set {DRAINING_RANGE[0]} to {DRAINING_RANGE[1]} seconds "
-                f"(default {DRAINING_TIMEOUT_SECONDS})"
-            )
-        return value
 
     @field_validator("pre_stop_delay_seconds")
     @classmethod
@@ -591,29 +596,27 @@ class CutoverConfig(_Model):
     # How long `pulumi up` waits for the live gateway to serve the active cluster after AGIC's
     # release. AGIC writes in 10-20 s; a role or federated credential still propagating can take
     # minutes. At least one AGIC reconcile period, at most an hour.
-    timeout_seconds: int = Field(default=600, ge=60, le=3600)
+    timeout_seconds: Annotated[int, within(60, 3600, "")] = 600
     """How long `pulumi up` waits, after AGIC's release, for the live gateway to serve the active
     cluster."""
 
 
 class MonitoringConfig(_Model):
-    retention_in_days: int = 30
-    """Days the Log Analytics workspace keeps logs (Azure accepts 30 to 730; 31 are included in the
-    ingestion price)."""
-
-    @field_validator("retention_in_days")
-    @classmethod
-    def _retention_azure_allows(cls, value: int) -> int:
-        # A pay-as-you-go (PerGB2018) workspace keeps 30 to 730 days, the first 31 included in
-        # the ingestion price (learn.microsoft.com/azure/azure-monitor/logs/
-        # data-retention-configure; terraform-provider-azurerm's log_analytics_workspace:
-        # "either 7 (Free Tier only) or range between 30 and 730").
-        if not 30 <= value <= 730:
-            raise ValueError(
-                f"{value} days is not a retention Azure allows for a pay-as-you-go workspace; "
-                "use 30 to 730"
-            )
-        return value
+    # A pay-as-you-go (PerGB2018) workspace keeps 30 to 730 days, the first 31 included in
+    # the ingestion price (learn.microsoft.com/azure/azure-monitor/logs/
+    # data-retention-configure; terraform-provider-azurerm's log_analytics_workspace:
+    # "either 7 (Free Tier only) or range between 30 and 730").
+    retention_in_days: Annotated[
+        int,
+        within(
+            30,
+            730,
+            "Log Analytics, data-retention-configure",
+            "{value} days is not a retention Azure allows for a pay-as-you-go workspace; "
+            "use {low} to {high}",
+        ),
+    ] = 30
+    """Days the Log Analytics workspace keeps logs (31 are included in the ingestion price)."""
 
 
 class BreakGlassConfig(_Model):
@@ -708,7 +711,7 @@ class StackConfig(_Model):
                 f"{show(value)} is not an Azure region name; write it like westeurope "
                 "(`az account list-locations -o table` lists them)"
             )
-        return value
+        return catalog_checks.known_region(value)
 
     @field_validator("name_prefix")
     @classmethod
@@ -741,6 +744,7 @@ class StackConfig(_Model):
     @model_validator(mode="after")
     def _coherent(self) -> StackConfig:
         rules.check(self)
+        catalog_checks.check(self)
         return self
 
     @property

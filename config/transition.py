@@ -477,7 +477,7 @@ def refuse_unsafe_change(previous: DeployedFacts | None, head: DeployedFacts) ->
     (pulumi-language-python-exec logs `str(e)` for RunError).
     """
     if previous is None:
-        return
+        return None
     problems = refusals(previous, head)
     if problems:
         raise pulumi.RunError("\n".join(str(problem) for problem in problems))

@@ -20,6 +20,7 @@ use, and whatever is left (a bug here, a library's surprise) becomes that same o
 
 from __future__ import annotations
 
+import os
 from ipaddress import IPv4Network
 from typing import Any
 
@@ -32,7 +33,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from live_gateway.arm import ArmGateway, GatewayReadError, first_line
+from live_gateway.arm import ARM_ENDPOINT_VARIABLE, ArmGateway, GatewayReadError, first_line
 from live_gateway.caller import caller_credential
 from live_gateway.listeners import HttpsRoute, wait_until_https
 from live_gateway.serving import Expectation, addresses_in
@@ -83,7 +84,7 @@ class _ArmAccess:
         return ArmGateway(
             gateway_id,
             caller_credential(self.authority_host, self.ca_bundle),
-            self.arm_endpoint,
+            self.arm_endpoint or os.environ.get(ARM_ENDPOINT_VARIABLE) or None,
             self.ca_bundle,
             operation_poll_seconds=min(self.poll_seconds, 5),
         )

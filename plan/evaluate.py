@@ -8,11 +8,14 @@ every invoke and every stack reference read.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import multiprocessing
 import runpy
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -20,9 +23,11 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime import rpc, settings
+from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from plan.cloud_mocks import STACK_REFERENCE, CloudMocks
 
@@ -73,6 +78,8 @@ class Evaluation:
     outputs: dict[str, Any] = field(default_factory=dict)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     stack_references: list[str] = field(default_factory=list)
+    # What the program logged with pulumi.log.warn: the CLI shows these as warnings.
+    warnings: list[str] = field(default_factory=list)
 
     def engine_urn(self, urn: str) -> str:
         """The URN the engine gives a resource: its type qualified by every ancestor's type.
@@ -115,11 +122,34 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.evaluation = evaluation
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
         if request.type == STACK_TYPE:
-            return response
+            return super().RegisterResource(request)
+        # MockMonitor.RegisterResource (pulumi 3.272 runtime/mocks.py), with the request's
+        # inputs deserialized once for the mocks and the record alike: per resource, the
+        # deserialization is one of the largest costs of an evaluation.
+        urn = self.make_urn(request.parent, request.type, request.name)
+        _ensure_event_loop()  # resource references deserialize through the loop
+        wire = rpc.deserialize_properties(request.object)
+        id_, state = self.mocks.new_resource(
+            pulumi.runtime.MockResourceArgs(
+                typ=request.type,
+                name=request.name,
+                inputs=wire,
+                provider=request.provider,
+                resource_id=request.importId,
+                custom=request.custom or False,
+                transforms=pulumi_mocks._resolve_callbacks(request.transforms),
+            )
+        )
+        state_proto = _sync_await(rpc.serialize_properties(state, {}))
+        # Mocks answer an id for every resource they create (plan/cloud_mocks.py).
+        resource_id = id_ or ""
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
+        response = resource_pb2.RegisterResourceResponse(
+            urn=urn, id=resource_id, object=state_proto
+        )
         secrets: set[str] = set()
-        inputs = _unwrap(rpc.deserialize_properties(request.object), "", secrets)
+        inputs = _unwrap(wire, "", secrets)
         timeouts = request.customTimeouts
         self.evaluation.resources[response.urn] = Registration(
             urn=response.urn,
@@ -221,6 +251,7 @@ def evaluate(
         project=project,
         stack=stack,
         preview=preview,
+        logger=_warnings_into(evaluation),
         monitor=monitor,
         organization=ORGANIZATION,
     )
@@ -234,12 +265,50 @@ def evaluate(
     if str(program_dir) not in sys.path:
         sys.path.insert(0, str(program_dir))
     try:
-        _sync_await(run_in_stack(lambda: _run_program(main)))
+        with _without_stack_traces():
+            _sync_await(run_in_stack(lambda: _run_program(main)))
     except pulumi.RunError as err:
         raise ProgramError(str(err)) from None
     finally:
         settings.ROOT.set(None)
     return evaluation
+
+
+class _Recorder(logging.Handler):
+    def __init__(self, evaluation: Evaluation) -> None:
+        super().__init__(logging.WARNING)
+        self.evaluation = evaluation
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.evaluation.warnings.append(record.getMessage())
+
+
+def _warnings_into(evaluation: Evaluation) -> logging.Logger:
+    """The logger the mocks' engine writes the program's log calls to (pulumi 3.272
+    runtime/mocks.py MockEngine.Log); without one they go to the root logger's stderr."""
+    logger = logging.getLogger("plan.program")
+    logger.propagate = False
+    logger.handlers = [_Recorder(evaluation)]
+    return logger
+
+
+@contextlib.contextmanager
+def _without_stack_traces() -> Iterator[None]:
+    """Registrations without the source stack trace the SDK attaches to each.
+
+    For every resource the SDK walks the Python stack with `traceback.extract_stack` (reading
+    each frame's source line) and turns every frame's file into a URI (pulumi 3.272
+    runtime/resource.py `_get_stack_trace`, called by register_resource and read_resource), for
+    the engine to point its messages at the program's source. The mock monitor never reads it
+    and the record holds no such field, so leaving it empty changes nothing recorded; it was a
+    sixth of an evaluation's time.
+    """
+    saved = sdk_resource._get_stack_trace
+    sdk_resource._get_stack_trace = source_pb2.StackTrace
+    try:
+        yield
+    finally:
+        sdk_resource._get_stack_trace = saved
 
 
 def as_config_text(value: Any) -> str:
@@ -252,6 +321,7 @@ def evaluate_both(
     head_config: dict[str, Any],
     stack: str,
     head_previous: dict[str, Any] | None = None,
+    base_previous: dict[str, Any] | None = None,
 ) -> tuple[Evaluation, Evaluation]:
     """Evaluates two configs at once: the base in a forked process, the head in this one.
 
@@ -263,13 +333,15 @@ def evaluate_both(
     """
     if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
         head = evaluate(head_config, stack, previous_outputs=head_previous)
-        return evaluate(base_config, stack), head
+        return evaluate(base_config, stack, previous_outputs=base_previous), head
     # A bare forked process and a pipe, not a ProcessPoolExecutor: the executor's manager thread
     # can race its own shutdown and print "Invalid file descriptor: -1" (CPython's
     # concurrent/futures/process.py waits on a result pipe the shutdown may already have closed).
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_evaluate_into, args=(sender, base_config, stack), daemon=True)
+    child = context.Process(
+        target=_evaluate_into, args=(sender, base_config, stack, base_previous), daemon=True
+    )
     child.start()
     sender.close()
     try:
@@ -278,7 +350,7 @@ def evaluate_both(
             succeeded, outcome = receiver.recv()
         except EOFError:
             # The child died without answering: evaluate here, where any error surfaces whole.
-            return evaluate(base_config, stack), head
+            return evaluate(base_config, stack, previous_outputs=base_previous), head
     finally:
         receiver.close()
         child.join()
@@ -287,9 +359,11 @@ def evaluate_both(
     return outcome, head
 
 
-def _evaluate_into(sender: Connection, config: dict[str, Any], stack: str) -> None:
+def _evaluate_into(
+    sender: Connection, config: dict[str, Any], stack: str, previous: dict[str, Any] | None
+) -> None:
     try:
-        sender.send((True, evaluate(config, stack)))
+        sender.send((True, evaluate(config, stack, previous_outputs=previous)))
     except Exception as err:  # handed to the parent, which raises it as its own
         sender.send((False, err))
     finally:

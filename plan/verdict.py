@@ -84,7 +84,7 @@ def _slot_color(evaluation: Evaluation, reg: Registration) -> Color | None:
     for ancestor in _ancestors(evaluation, reg):
         if ancestor.type == SLOT_TYPE:
             color = ancestor.name.removesuffix("-slot")
-            return color if color in COLORS else None  # type: ignore[return-value]
+            return color if color in COLORS else None
     return None
 
 
@@ -116,8 +116,8 @@ def serving_role(
         subnet = reg.inputs.get("subnetName")
         if subnet == GATEWAY_SUBNET_NAME:
             return "the gateway subnet"
-        color = str(subnet).removeprefix("aks-")
-        return f"{color}'s subnet, where its nodes and pods live" if color in protected else None
+        owner = str(subnet).removeprefix("aks-")
+        return f"{owner}'s subnet, where its nodes and pods live" if owner in protected else None
     in_agic = any(a.type == AGIC_TYPE for a in _ancestors(evaluation, reg))
     if in_agic and reg.type == "azure-native:managedidentity:UserAssignedIdentity":
         return "AGIC's identity"
@@ -141,7 +141,9 @@ def serving_role(
     return None
 
 
-def _protected_colors(base_cfg: StackConfig, head_cfg: StackConfig, serving: Color | None) -> set:
+def _protected_colors(
+    base_cfg: StackConfig, head_cfg: StackConfig, serving: Color | None
+) -> set[Color]:
     """The clusters nothing may delete or replace: the verified one, and both during a flip."""
     colors = {base_cfg.active, head_cfg.active}
     if serving is not None:

@@ -21,9 +21,11 @@ MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
 COLOR_TAG = "aks-bluegreen-color"
 
 MINIMUM_VERSION_KEY = "minimumVersion"
-# Oldest minor still in AKS standard support when the pack was written; raise it through the
-# policy config rather than the code, so each environment can move at its own pace.
-DEFAULT_MINIMUM_VERSION = "1.31"
+# The oldest minor in AKS standard support on the day config/catalogs/kubernetes_versions.py was
+# taken (1.34 reached end of life on 2026-11-30; tests/test_catalogs.py holds the two together);
+# raise it through the policy config rather than the code, so each environment moves at its own
+# pace.
+DEFAULT_MINIMUM_VERSION = "1.35"
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?\Z")
 
 

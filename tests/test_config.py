@@ -70,7 +70,7 @@ BAD_CONFIGS: dict[str, tuple[dict[str, Any], str, str]] = {
     "malformed kubernetes version": (
         {"clusters": {"green": {"kubernetesVersion": "v1.34"}}},
         "clusters.green.kubernetesVersion",
-        'e.g. "1.33"',
+        'e.g. "1.36"',
     ),
     "kubernetes version as an unquoted yaml number": (
         {"clusters": {"green": {"kubernetesVersion": 1.3}}},
@@ -113,7 +113,11 @@ BAD_CONFIGS: dict[str, tuple[dict[str, Any], str, str]] = {
         "workloads[0].name",
         "use lower-case letters",
     ),
-    "structured value that is not json": ({"network": "{not json"}, "network", "not valid"),
+    "structured value that is not json": (
+        {"network": "{not json"},
+        "network",
+        "is text, but it holds a mapping of keys to values",
+    ),
     "gateway sku AGIC cannot drive": (
         {"gateway": {"sku": "Standard_Medium"}},
         "gateway.sku",

@@ -18,7 +18,7 @@ from plan.cloud_mocks import stable_uuid
 from plan.evaluate import Evaluation, Registration
 
 COLORS = ("blue", "green")
-VERSIONS = {"blue": "1.33", "green": "1.34"}
+VERSIONS = {"blue": "1.35", "green": "1.36"}
 SUBNETS = {"blue": "10.240.0.0/16", "green": "10.241.0.0/16"}
 
 
@@ -36,7 +36,7 @@ def parent_name(stack: Evaluation, reg: Registration) -> str:
     return stack.resources[reg.parent].name if reg.parent in stack.resources else "<stack>"
 
 
-def test_each_sample_stack_registers_the_same_76_resources(stack: Evaluation) -> None:
+def test_each_sample_stack_registers_the_same_78_resources(stack: Evaluation) -> None:
     counts = Counter(r.type for r in stack.resources.values())
     assert counts == {
         "azure-native:resources:ResourceGroup": 1,
@@ -70,6 +70,8 @@ def test_each_sample_stack_registers_the_same_76_resources(stack: Evaluation) ->
         "aks-bluegreen:index:Agic": 1,
         "aks-bluegreen:index:CutoverVerification": 1,
         "pulumi-python:dynamic/cutover:GatewayServesActive": 1,
+        "aks-bluegreen:index:Preflight": 1,
+        "pulumi-python:dynamic/cutover:Preflight": 1,
         "azure-native:operationalinsights:Workspace": 1,
         "azure-native:monitor:DiagnosticSetting": 1,
         "azure-native:monitor:DataCollectionRule": 1,

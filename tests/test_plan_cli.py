@@ -80,7 +80,7 @@ def test_same_config_on_both_sides_plans_nothing() -> None:
     result = run_plan("Pulumi.blue.yaml", "Pulumi.blue.yaml", "--no-policies")
     assert result.returncode == 0
     assert "No changes." in result.stdout
-    assert "60 untouched" in result.stdout
+    assert "61 untouched" in result.stdout
 
 
 def test_rollback_plan_moves_agic_back_to_blue() -> None:
@@ -93,7 +93,7 @@ def test_rollback_plan_moves_agic_back_to_blue() -> None:
 
 
 def test_upgrade_of_the_standby_touches_only_the_standby(tmp_path: Path) -> None:
-    upgraded = with_overrides("blue", {"clusters": {"green": {"kubernetesVersion": "1.35"}}})
+    upgraded = with_overrides("blue", {"clusters": {"green": {"kubernetesVersion": "1.37"}}})
     head = stack_file(tmp_path, "green", upgraded)
     result = run_plan(str(ROOT / "Pulumi.blue.yaml"), str(head), "--no-policies")
     assert result.returncode == 0, result.stderr
@@ -104,12 +104,12 @@ def test_upgrade_of_the_standby_touches_only_the_standby(tmp_path: Path) -> None
 
 
 def test_downgrade_is_refused_with_exit_1(tmp_path: Path) -> None:
-    downgraded = with_overrides("blue", {"clusters": {"green": {"kubernetesVersion": "1.33"}}})
+    downgraded = with_overrides("blue", {"clusters": {"green": {"kubernetesVersion": "1.35"}}})
     head = stack_file(tmp_path, "green", downgraded)
     result = run_plan(str(ROOT / "Pulumi.blue.yaml"), str(head), "--no-policies")
     assert result.returncode == 1
     assert (
-        "refused: aks-bluegreen:clusters.green.kubernetesVersion: 1.34 -> 1.33 is a downgrade"
+        "refused: aks-bluegreen:clusters.green.kubernetesVersion: 1.36 -> 1.35 is a downgrade"
         in (result.stderr)
     )
 
@@ -137,11 +137,11 @@ def test_mandatory_policy_violation_on_the_head_exits_1_with_its_message(tmp_pat
 
 def test_policy_config_file_sets_the_minimum_version(tmp_path: Path) -> None:
     policy_config = tmp_path / "policy-config.json"
-    policy_config.write_text('{"aks-minimum-version": {"minimumVersion": "1.34"}}')
+    policy_config.write_text('{"aks-minimum-version": {"minimumVersion": "1.36"}}')
     result = run_plan("--policy-config", str(policy_config))
     assert result.returncode == 1
-    assert "mandatory: aks-minimum-version:" in result.stdout and "1.33" in result.stdout
-    policy_config.write_text('{"aks-minimum-version": {"minimumVersion": 1.34}}')
+    assert "mandatory: aks-minimum-version:" in result.stdout and "1.35" in result.stdout
+    policy_config.write_text('{"aks-minimum-version": {"minimumVersion": 1.36}}')
     invalid = run_plan("--policy-config", str(policy_config))
     assert invalid.returncode == 2
     assert invalid.stderr.startswith("error: --policy-config ")

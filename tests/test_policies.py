@@ -205,6 +205,16 @@ def test_missing_agic_release_trips_single_release(blue: Evaluation) -> None:
     assert "no AGIC Helm release" in violation.message
 
 
+def test_release_without_outputs_in_a_first_preview_does_not_trip_single_release(
+    blue: Evaluation,
+) -> None:
+    # What the engine previews for a release whose provider's kubeconfig is not known yet: no
+    # outputs (seen under the real CLI by bin/e2e, on the first preview of a new stack).
+    release = blue.one(RELEASE)
+    unseen = replaced(blue, release, inputs={})
+    assert not [v for v in check(unseen) if v.policy == "agic-single-release"]
+
+
 @pytest.mark.parametrize(("active", "standby"), [("blue", "green"), ("green", "blue")])
 def test_release_on_standby_provider_trips_on_active_cluster(
     request: pytest.FixtureRequest, active: str, standby: str
@@ -465,14 +475,15 @@ def test_cluster_with_local_accounts_or_without_azure_rbac_trips_entra_id_only(
 
 
 @pytest.mark.parametrize("version", ["1.30", "1.30.9"])
-def test_old_kubernetes_version_trips_minimum_version(
-    variant: Callable[..., Evaluation], version: str
-) -> None:
-    broken = variant("blue", clusters={"green": {"kubernetesVersion": version}})
+def test_old_kubernetes_version_trips_minimum_version(blue: Evaluation, version: str) -> None:
+    # The program refuses to create a cluster past AKS's end of life (config/support_window.py),
+    # so the old version is set on the registration, as a cluster that kept running has it.
+    green_cluster = cluster(blue, "green")
+    broken = with_inputs(blue, green_cluster, lambda i: i.update(kubernetesVersion=version))
     [violation] = assert_trips_only(check(broken), "aks-minimum-version")
-    assert violation.urn == cluster(broken, "green").urn
+    assert violation.urn == green_cluster.urn
     assert f"kubernetesVersion {version}" in violation.message
-    assert "clusters.green.kubernetesVersion to 1.31 or later" in violation.message
+    assert "clusters.green.kubernetesVersion to 1.35 or later" in violation.message
 
 
 def test_version_that_sorts_late_as_text_trips_minimum_version(blue: Evaluation) -> None:
@@ -486,13 +497,13 @@ def test_version_that_sorts_late_as_text_trips_minimum_version(blue: Evaluation)
 
 
 def test_minimum_version_comes_from_policy_config(blue: Evaluation) -> None:
-    # Blue runs 1.33 and green 1.34 in the samples.
-    raised = check(blue, {"aks-minimum-version": {"minimumVersion": "1.34"}})
+    # Blue runs 1.35 and green 1.36 in the samples.
+    raised = check(blue, {"aks-minimum-version": {"minimumVersion": "1.36"}})
     [violation] = assert_trips_only(raised, "aks-minimum-version")
-    assert violation.urn == cluster(blue, "blue").urn and "minimum 1.34" in violation.message
-    assert check(blue, {"aks-minimum-version": {"minimumVersion": "1.33"}}) == []
-    # "1.33" asks AKS for its latest 1.33 patch, which meets a patch-level minimum.
-    assert check(blue, {"aks-minimum-version": {"minimumVersion": "1.33.2"}}) == []
+    assert violation.urn == cluster(blue, "blue").urn and "minimum 1.36" in violation.message
+    assert check(blue, {"aks-minimum-version": {"minimumVersion": "1.35"}}) == []
+    # "1.35" asks AKS for its latest 1.35 patch, which meets a patch-level minimum.
+    assert check(blue, {"aks-minimum-version": {"minimumVersion": "1.35.2"}}) == []
 
 
 @pytest.mark.parametrize(

@@ -142,7 +142,7 @@ def test_gate_reruns_when_the_app_changes_in_both_clusters(
 def test_gate_reruns_only_in_the_cluster_whose_version_changes(
     blue: Evaluation, evaluate_variant: Callable[..., Evaluation]
 ) -> None:
-    changed = evaluate_variant("blue", clusters={"green": {"kubernetesVersion": "1.34.1"}})
+    changed = evaluate_variant("blue", clusters={"green": {"kubernetesVersion": "1.36.3"}})
     before, after = _job_names(blue), _job_names(changed)
     assert before["blue"] == after["blue"]
     assert before["green"] != after["green"]

@@ -72,8 +72,8 @@ def plan(
     monkeypatch.setattr(
         plan_main,
         "evaluate_both",
-        lambda base, head, stack, head_previous=None: (
-            cached_evaluations(base, stack),
+        lambda base, head, stack, head_previous=None, base_previous=None: (
+            cached_evaluations(base, stack, base_previous),
             cached_evaluations(head, stack, head_previous),
         ),
     )
@@ -357,7 +357,9 @@ def test_any_stack_file_exits_0_1_or_2_and_an_invalid_one_says_which_file(
     assert result.returncode in (0, 1, 2), result
     assert not _INTERNALS.search(result.stderr), result.stderr
     lines = result.stderr.splitlines()
-    assert all(line.startswith(("note: ", "error: ", "refused: ")) for line in lines), lines
+    assert all(
+        line.startswith(("note: ", "warning: ", "error: ", "refused: ")) for line in lines
+    ), lines
     if result.returncode == 2:
         # The file, or the stack name: from --stack, or from the file's name.
         assert_one_error(result, str(path), *([f"--stack {stack}"] if stack else []))

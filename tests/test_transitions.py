@@ -30,18 +30,18 @@ def refused(head: dict[str, Any], base: dict[str, Any] | None = None) -> list[co
 
 # (overrides on the blue sample, where blue serves; key named; words of the fix)
 REFUSED: dict[str, tuple[dict[str, Any], str, str]] = {
-    "skipped minor on the standby": (
-        {"clusters": {"green": {"kubernetesVersion": "1.36"}}},
-        "clusters.green.kubernetesVersion",
-        "upgrade to 1.35 first",
+    "skipped minor": (
+        {"clusters": {"blue": {"kubernetesVersion": "1.37"}}},
+        "clusters.blue.kubernetesVersion",
+        "upgrade to 1.36 first",
     ),
     "downgrade of the standby": (
-        {"clusters": {"green": {"kubernetesVersion": "1.33"}}},
+        {"clusters": {"green": {"kubernetesVersion": "1.35"}}},
         "clusters.green.kubernetesVersion",
         "is a downgrade",
     ),
     "minor upgrade of the serving cluster": (
-        {"clusters": {"blue": {"kubernetesVersion": "1.34"}}},
+        {"clusters": {"blue": {"kubernetesVersion": "1.36"}}},
         "clusters.blue.kubernetesVersion",
         "upgrade green instead, cut over to it, then upgrade blue",
     ),
@@ -116,9 +116,9 @@ def test_change_to_the_live_side_is_refused_with_what_to_do_instead(case: str) -
 @pytest.mark.parametrize(
     "overrides",
     [
-        {"clusters": {"green": {"kubernetesVersion": "1.35"}}},
-        {"clusters": {"blue": {"kubernetesVersion": "1.33.9"}}},
-        {"clusters": {"green": {"kubernetesVersion": "1.34.0"}}},
+        {"clusters": {"green": {"kubernetesVersion": "1.37"}}},
+        {"clusters": {"blue": {"kubernetesVersion": "1.35.7"}}},
+        {"clusters": {"green": {"kubernetesVersion": "1.36.3"}}},
         {"clusters": {"green": {"serviceCidr": "10.1.0.0/16", "dnsServiceIp": "10.1.0.10"}}},
         {"clusters": {"green": {"vmSize": "Standard_D8ds_v5"}}},
         {"network": {"vnetCidr": "10.192.0.0/10"}},

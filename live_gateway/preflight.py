@@ -1,0 +1,366 @@
+"""What only the subscription knows, asked before anything changes: the preflight.
+
+The offline catalogs (config/catalogs/) say what exists; a subscription may still be refused
+what exists: a Kubernetes patch not (or no longer) offered in its region, a VM size restricted
+for it in the region or in a zone, host encryption whose feature it never registered. ARM
+refuses those mid-deployment, after the network and gateway exist and, on a cut-over, after the
+old AGIC is gone. So `pulumi preview` and `up` ask first, from a dynamic provider's Check (run
+before the engine changes anything, and depended on by the resource group, so by everything),
+as whoever runs Pulumi. Every read needs only Reader.
+
+The reads go through azure-core's ARM pipeline (azure-mgmt-core's ARMPipelineClient, the one the
+generated management clients use) with the REST shapes azure-rest-api-specs documents:
+ManagedClusters ListKubernetesVersions (containerservice aks stable/2025-08-01), ResourceSkus
+List (compute Skus stable/2021-07-01), Features Get (resources Microsoft.Features stable/
+2021-07-01); the chart's tags with the OCI distribution API (`GET /v2/<name>/tags/list`), which
+mcr.microsoft.com answers without sign-in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from live_gateway.arm import first_line
+
+ARM = "https://management.azure.com"
+KUBERNETES_VERSIONS_API = "2025-08-01"
+SKUS_API = "2021-07-01"
+FEATURES_API = "2021-07-01"
+# Host encryption needs this feature registered on the subscription (AKS enable-host-
+# encryption.md: `az feature register --namespace Microsoft.Compute --name EncryptionAtHost`).
+HOST_ENCRYPTION_FEATURE = ("Microsoft.Compute", "EncryptionAtHost")
+
+
+class PreflightReadError(Exception):
+    """A read the preflight needs failed; the message names what and, on 403, the permission."""
+
+
+@dataclass(frozen=True)
+class SkuOffer:
+    """One VM size as the subscription may use it in one region."""
+
+    zones: frozenset[str]
+    # A Location restriction: the subscription may not use the size in the region at all.
+    restricted: str | None = None
+    # Zone restrictions: the zones the subscription may not use it in.
+    restricted_zones: frozenset[str] = frozenset()
+
+    def usable_zones(self) -> list[str]:
+        return sorted(self.zones - self.restricted_zones)
+
+
+@dataclass
+class ClusterAsk:
+    color: str
+    kubernetes_version: str
+    vm_size: str
+    zones: list[str]
+    encryption_at_host: bool
+    # Created by this deployment: its node pool (size, zones, host encryption) is being fixed.
+    creating: bool
+    # Its version is set by this deployment (created, or upgraded).
+    version_changes: bool
+
+
+@dataclass
+class Asks:
+    subscription: str
+    location: str
+    clusters: list[ClusterAsk]
+    chart_registry: str
+    chart_repository: str
+    chart_version: str
+    # Where failures are reported; the ARM error of a failed read says the rest.
+    problems: list[str] = field(default_factory=list)
+
+
+class Subscription:
+    """One subscription's offers, read as REST JSON through the ARM pipeline."""
+
+    def __init__(
+        self,
+        subscription: str,
+        credential: Any,
+        endpoint: str | None = None,
+        ca_bundle: str | None = None,
+    ) -> None:
+        self.subscription = subscription
+        self._credential = credential
+        self._arm = _pipeline(endpoint or ARM, credential, ca_bundle)
+
+    def kubernetes_versions(self, location: str) -> dict[str, set[str]]:
+        """minor -> the patches the region offers: GET .../locations/{location}/
+        kubernetesVersions (Microsoft.ContainerService/locations/kubernetesVersions/read)."""
+        body = self._get(
+            f"/subscriptions/{self.subscription}/providers/Microsoft.ContainerService/"
+            f"locations/{quote(location)}/kubernetesVersions",
+            KUBERNETES_VERSIONS_API,
+            f"the Kubernetes versions AKS offers in {location}",
+            "Microsoft.ContainerService/locations/kubernetesVersions/read",
+        )
+        return {
+            str(entry.get("version")): set((entry.get("patchVersions") or {}).keys())
+            for entry in body.get("values") or []
+        }
+
+    def vm_sizes(self, location: str) -> dict[str, SkuOffer]:
+        """VM size -> what the subscription may use of it in the region: GET Microsoft.Compute/
+        skus filtered to the location (Microsoft.Compute/skus/read). Restrictions apply to the
+        calling subscription (ResourceSkuRestrictions: type Location or Zone, reasonCode)."""
+        url = f"/subscriptions/{self.subscription}/providers/Microsoft.Compute/skus"
+        offers: dict[str, SkuOffer] = {}
+        what = f"the VM sizes this subscription may use in {location}"
+        body = self._get(
+            url, SKUS_API, what, "Microsoft.Compute/skus/read", f"location eq '{location}'"
+        )
+        while True:
+            for sku in body.get("value") or []:
+                if sku.get("resourceType") != "virtualMachines":
+                    continue
+                offers[str(sku.get("name"))] = _offer(sku, location)
+            following = body.get("nextLink")
+            if not following:
+                return offers
+            body = self._get(following, None, what, "Microsoft.Compute/skus/read")
+
+    def feature_state(self, namespace: str, name: str) -> str:
+        """A preview feature's registration state: GET Microsoft.Features/providers/{namespace}/
+        features/{name} (Microsoft.Features/providers/features/read)."""
+        body = self._get(
+            f"/subscriptions/{self.subscription}/providers/Microsoft.Features/providers/"
+            f"{namespace}/features/{name}",
+            FEATURES_API,
+            f"the registration of {namespace}/{name}",
+            "Microsoft.Features/providers/features/read",
+        )
+        return str((body.get("properties") or {}).get("state") or "NotRegistered")
+
+    def close(self) -> None:
+        self._arm.close()
+        self._credential.close()
+
+    def _get(
+        self,
+        url: str,
+        api_version: str | None,
+        what: str,
+        permission: str,
+        filter_: str | None = None,
+    ) -> dict[str, Any]:
+        from azure.core.exceptions import AzureError
+        from azure.core.rest import HttpRequest
+
+        params = {"api-version": api_version} if api_version else {}
+        if filter_:
+            params["$filter"] = filter_
+        absolute = url if url.startswith("https://") else self._arm.format_url(url)
+        request = HttpRequest("GET", absolute, params=params)
+        try:
+            response = self._arm.send_request(request)
+        except AzureError as err:
+            raise PreflightReadError(f"cannot read {what}: {first_line(err)}") from None
+        return _json_or_raise(response, what, permission)
+
+
+def chart_tags(
+    registry: str, repository: str, endpoint: str | None = None, ca_bundle: str | None = None
+) -> list[str]:
+    """The tags of an OCI repository: GET https://<registry>/v2/<repository>/tags/list (OCI
+    distribution-spec, "Listing Tags"); mcr.microsoft.com serves it without sign-in."""
+    from azure.core import PipelineClient
+    from azure.core.exceptions import AzureError
+    from azure.core.pipeline import policies
+    from azure.core.pipeline.transport import RequestsTransport
+    from azure.core.rest import HttpRequest
+
+    base = endpoint or f"https://{registry}"
+    transport = RequestsTransport(connection_verify=ca_bundle) if ca_bundle else None
+    client: PipelineClient[HttpRequest, Any] = PipelineClient(
+        base,
+        policies=[policies.RetryPolicy(retry_total=2), policies.ContentDecodePolicy()],
+        transport=transport,
+    )
+    what = f"the chart's tags at {registry}/{repository}"
+    tags: list[str] = []
+    url = f"/v2/{repository}/tags/list"
+    try:
+        while url:
+            absolute = url if url.startswith("https://") else client.format_url(url)
+            response = client.send_request(HttpRequest("GET", absolute))
+            body = _json_or_raise(response, what, "anonymous pull")
+            tags += [str(tag) for tag in body.get("tags") or []]
+            # Pagination by a Link header (distribution-spec, "Listing Tags").
+            link = response.headers.get("Link", "")
+            url = link.split(";", 1)[0].strip("<> ") if 'rel="next"' in link else ""
+    except AzureError as err:
+        raise PreflightReadError(f"cannot read {what}: {first_line(err)}") from None
+    finally:
+        client.close()
+    return tags
+
+
+def judge(asks: Asks, subscription: Subscription | None, tags: list[str] | None) -> list[str]:
+    """Every refusal, each naming the key, what was asked and what the subscription offers."""
+    problems = list(asks.problems)
+    if subscription is not None:
+        problems += _judge_clusters(asks, subscription)
+    if tags is not None and asks.chart_version not in tags:
+        offered = sorted((t for t in tags if t[:1].isdigit()), key=_version_order)[-5:]
+        problems.append(
+            f"agic.chartVersion: {asks.chart_version} is not in {asks.chart_registry}/"
+            f"{asks.chart_repository}; it has {', '.join(offered) or 'no versions'} "
+            "(newest last)"
+        )
+    return problems
+
+
+def _judge_clusters(asks: Asks, subscription: Subscription) -> list[str]:
+    problems: list[str] = []
+    region = asks.location
+    needs_versions = [c for c in asks.clusters if c.version_changes]
+    needs_sizes = [c for c in asks.clusters if c.creating]
+    if needs_versions:
+        try:
+            offered = subscription.kubernetes_versions(region)
+        except PreflightReadError as err:
+            problems.append(f"clusters.{needs_versions[0].color}.kubernetesVersion: {err}")
+        else:
+            problems += [_judge_version(c, offered, region) for c in needs_versions]
+    if needs_sizes:
+        try:
+            sizes = subscription.vm_sizes(region)
+        except PreflightReadError as err:
+            problems.append(f"clusters.{needs_sizes[0].color}.vmSize: {err}")
+        else:
+            problems += [_judge_size(c, sizes, region) for c in needs_sizes]
+    if any(c.creating and c.encryption_at_host for c in asks.clusters):
+        color = next(c.color for c in asks.clusters if c.creating and c.encryption_at_host)
+        namespace, name = HOST_ENCRYPTION_FEATURE
+        try:
+            state = subscription.feature_state(namespace, name)
+        except PreflightReadError as err:
+            problems.append(f"clusters.{color}.encryptionAtHost: {err}")
+        else:
+            if state != "Registered":
+                problems.append(
+                    f"clusters.{color}.encryptionAtHost: true needs the subscription's "
+                    f"{namespace}/{name} feature, which is {state}; register it (`az feature "
+                    f"register --namespace {namespace} --name {name}`, then `az provider "
+                    f"register --namespace {namespace}`) or set encryptionAtHost: false"
+                )
+    return [problem for problem in problems if problem]
+
+
+def _judge_version(cluster: ClusterAsk, offered: dict[str, set[str]], region: str) -> str:
+    key = f"clusters.{cluster.color}.kubernetesVersion"
+    version = cluster.kubernetes_version
+    minor = ".".join(version.split(".")[:2])
+    source = f"Microsoft.ContainerService/locations/{region}/kubernetesVersions"
+    if minor not in offered:
+        return (
+            f"{key}: {version} is not offered in {region}; AKS offers "
+            f"{', '.join(sorted(offered, key=_version_order))} there ({source})"
+        )
+    if version != minor and version not in offered[minor]:
+        patches = ", ".join(sorted(offered[minor], key=_version_order))
+        return (
+            f"{key}: {version} is not offered in {region}; its {minor} patches there are "
+            f"{patches}, or write {minor!r} for the latest ({source})"
+        )
+    return ""
+
+
+def _judge_size(cluster: ClusterAsk, sizes: dict[str, SkuOffer], region: str) -> str:
+    key = f"clusters.{cluster.color}.vmSize"
+    source = f"Microsoft.Compute/skus in {region}"
+    offer = sizes.get(cluster.vm_size)
+    if offer is None or offer.restricted:
+        why = f" ({offer.restricted})" if offer and offer.restricted else ""
+        close = _same_family(cluster.vm_size, sizes)
+        hint = f"; it may use {', '.join(close)}" if close else ""
+        return (
+            f"{key}: this subscription may not use {cluster.vm_size} in {region}{why}{hint} "
+            f"({source})"
+        )
+    refused = sorted(set(cluster.zones) - set(offer.usable_zones()))
+    if refused:
+        usable = offer.usable_zones()
+        return (
+            f"clusters.{cluster.color}.availabilityZones: {cluster.vm_size} is not available to "
+            f"this subscription in zone(s) {', '.join(refused)} of {region}; it may use zones "
+            f"{usable or 'none'}: set availabilityZones to {usable} or pick another size "
+            f"({source})"
+        )
+    return ""
+
+
+def _same_family(name: str, sizes: dict[str, SkuOffer]) -> list[str]:
+    import difflib
+
+    usable = [size for size, offer in sizes.items() if not offer.restricted]
+    return difflib.get_close_matches(name, usable, n=3, cutoff=0.7)
+
+
+def _offer(sku: dict[str, Any], location: str) -> SkuOffer:
+    zones: set[str] = set()
+    for info in sku.get("locationInfo") or []:
+        if str(info.get("location", "")).lower() == location.lower():
+            zones |= {str(zone) for zone in info.get("zones") or []}
+    restricted: str | None = None
+    restricted_zones: set[str] = set()
+    for restriction in sku.get("restrictions") or []:
+        reason = str(restriction.get("reasonCode") or "restricted")
+        info = restriction.get("restrictionInfo") or {}
+        if restriction.get("type") == "Location":
+            restricted = reason
+        elif restriction.get("type") == "Zone":
+            restricted_zones |= {str(zone) for zone in info.get("zones") or []}
+    return SkuOffer(frozenset(zones), restricted, frozenset(restricted_zones))
+
+
+def _version_order(text: str) -> tuple[int, ...]:
+    return tuple(int(part) if part.isdigit() else -1 for part in text.split("."))
+
+
+def _pipeline(endpoint: str, credential: Any, ca_bundle: str | None) -> Any:
+    from azure.core.pipeline import policies
+    from azure.core.pipeline.transport import RequestsTransport
+    from azure.mgmt.core import ARMPipelineClient
+    from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
+
+    transport = RequestsTransport(connection_verify=ca_bundle) if ca_bundle else None
+    return ARMPipelineClient(
+        endpoint,
+        policies=[
+            policies.RequestIdPolicy(),
+            policies.HeadersPolicy(),
+            policies.UserAgentPolicy(sdk_moniker="aks-bluegreen-preflight"),
+            # Throttling and server faults are retried; a 403 is an answer.
+            policies.RetryPolicy(retry_total=2, retry_backoff_factor=0.2),
+            ARMChallengeAuthenticationPolicy(credential, f"{ARM}/.default"),
+            policies.ContentDecodePolicy(),
+        ],
+        transport=transport,
+    )
+
+
+def _json_or_raise(response: Any, what: str, permission: str) -> dict[str, Any]:
+    status = response.status_code
+    if status == 200:
+        body = response.json()
+        return body if isinstance(body, dict) else {}
+    try:
+        error = (response.json() or {}).get("error") or {}
+    except ValueError:
+        error = {}
+    code = error.get("code") or response.reason or ""
+    detail = f"HTTP {status} {code}".strip()
+    if status == 403:
+        raise PreflightReadError(
+            f"cannot read {what} ({detail}): the principal running Pulumi needs {permission}, "
+            "which the Reader role on the subscription grants"
+        )
+    message = first_line(error.get("message") or "")
+    raise PreflightReadError(f"cannot read {what} ({detail}{': ' + message if message else ''})")

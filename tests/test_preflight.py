@@ -1,0 +1,320 @@
+"""The preflight against a loopback ARM and chart registry, through the real Azure SDK pipeline.
+
+The ARM answers with the shapes azure-rest-api-specs documents: ManagedClusters
+ListKubernetesVersions (containerservice aks stable/2025-08-01 examples/
+KubernetesVersions_List.json), ResourceSkus List for a region (compute Skus stable/2021-07-01
+examples/skus/ListAvailableResourceSkusForARegion.json, with a restriction as
+ResourceSkuRestrictions defines it) and Features Get (Microsoft.Features stable/2021-07-01,
+FeatureResult). The registry answers the OCI distribution tags list. Tokens come from the real
+AzureCliCredential through a fake `az`, and the server refuses requests without one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+
+from live_gateway.caller import OIDC_SWITCH, REQUEST_TOKEN, REQUEST_URL
+from live_gateway.preflight_provider import PreflightProvider
+from loopback_arm import SUBSCRIPTION, TOKEN, arm_error, fake_az
+from loopback_tls import TlsJsonServer
+
+REGION = "westeurope"
+VERSIONS_PATH = (
+    f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.ContainerService/locations/{REGION}/"
+    "kubernetesVersions"
+)
+SKUS_PATH = f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Compute/skus"
+FEATURE_PATH = (
+    f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Features/providers/Microsoft.Compute/"
+    "features/EncryptionAtHost"
+)
+TAGS_PATH = "/v2/azure-application-gateway/charts/ingress-azure/tags/list"
+
+
+def versions() -> dict[str, Any]:
+    def minor(version: str, patches: list[str]) -> dict[str, Any]:
+        return {
+            "version": version,
+            "capabilities": {"supportPlan": ["KubernetesOfficial", "AKSLongTermSupport"]},
+            "patchVersions": {patch: {"upgrades": []} for patch in patches},
+        }
+
+    return {
+        "values": [
+            minor("1.35", ["1.35.7", "1.35.8"]),
+            minor("1.36", ["1.36.3", "1.36.4"]),
+            {**minor("1.37", ["1.37.1"]), "isPreview": True},
+        ]
+    }
+
+
+def sku(name: str, restrictions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {
+        "resourceType": "virtualMachines",
+        "locations": [REGION],
+        "capabilities": [{"name": "vCPUs", "value": "4"}, {"name": "MemoryGB", "value": "16"}],
+        "locationInfo": [{"location": REGION, "zones": ["2", "1", "3"]}],
+        "name": name,
+        "tier": "Standard",
+        "size": name.removeprefix("Standard_"),
+        "family": "standardDDSv5Family",
+        "restrictions": restrictions or [],
+    }
+
+
+def zone_restriction(zones: list[str]) -> dict[str, Any]:
+    return {
+        "type": "Zone",
+        "values": [REGION],
+        "restrictionInfo": {"locations": [REGION], "zones": zones},
+        "reasonCode": "NotAvailableForSubscription",
+    }
+
+
+def skus(*entries: dict[str, Any]) -> dict[str, Any]:
+    # A region's list holds other resource types too; the preflight reads virtualMachines only.
+    disk = {"resourceType": "disks", "name": "Premium_LRS", "locations": [REGION]}
+    return {"value": [disk, *entries], "nextLink": None}
+
+
+def feature(state: str) -> dict[str, Any]:
+    return {
+        "properties": {"state": state},
+        "id": FEATURE_PATH,
+        "type": "Microsoft.Features/providers/features",
+        "name": "Microsoft.Compute/EncryptionAtHost",
+    }
+
+
+class LoopbackSubscription:
+    """ARM and the chart registry on one TLS server; each route answers what it is scripted."""
+
+    def __init__(self, ca: trustme.CA, ca_path: Path) -> None:
+        self.ca_path = str(ca_path)
+        self.answers: dict[str, Any] = {}
+        self.requests: list[str] = []
+        self._server = TlsJsonServer(ca, self._respond)
+        self.url = self._server.url
+
+    def script(self, **answers: Any) -> None:
+        defaults = {
+            "versions": versions(),
+            "skus": skus(sku("Standard_D4ds_v5")),
+            "feature": feature("Registered"),
+            "tags": {
+                "name": "azure-application-gateway/charts/ingress-azure",
+                "tags": ["1.9.6", "1.9.7", "1.9.8"],
+            },
+        }
+        self.answers = {**defaults, **answers}
+        self.requests.clear()
+
+    def close(self) -> None:
+        self._server.close()
+
+    def _respond(
+        self, method: str, path: str, headers: dict[str, str], _body: bytes
+    ) -> tuple[int, dict[str, str], Any]:
+        route, _, query = path.partition("?")
+        self.requests.append(path)
+        if route == TAGS_PATH:  # the registry needs no sign-in
+            return self._answer("tags")
+        if headers.get("Authorization") != f"Bearer {TOKEN}":
+            return 401, {}, arm_error(401)
+        if method == "GET" and route == VERSIONS_PATH and "api-version=2025-08-01" in query:
+            return self._answer("versions")
+        if method == "GET" and route == SKUS_PATH and "api-version=2021-07-01" in query:
+            return self._answer("skus")
+        if method == "GET" and route == FEATURE_PATH and "api-version=2021-07-01" in query:
+            return self._answer("feature")
+        return 404, {}, arm_error(404)
+
+    def _answer(self, name: str) -> tuple[int, dict[str, str], Any]:
+        answer = self.answers[name]
+        return (answer, {}, arm_error(answer)) if isinstance(answer, int) else (200, {}, answer)
+
+
+@pytest.fixture(scope="module")
+def loopback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackSubscription]:
+    tmp = tmp_path_factory.mktemp("preflight")
+    bin_dir = tmp / "bin"
+    bin_dir.mkdir()
+    fake_az(bin_dir)
+    ca = trustme.CA()
+    ca_path = tmp / "loopback-ca.pem"
+    ca.cert_pem.write_to_path(str(ca_path))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+        for name in (OIDC_SWITCH, REQUEST_URL, REQUEST_TOKEN):
+            patch.delenv(name, raising=False)
+        server = LoopbackSubscription(ca, ca_path)
+        try:
+            yield server
+        finally:
+            server.close()
+
+
+def ask(
+    loopback: LoopbackSubscription,
+    version: str = "1.36",
+    vm_size: str = "Standard_D4ds_v5",
+    zones: tuple[str, ...] = ("1", "2", "3"),
+    creating: bool = True,
+    chart: str = "1.9.8",
+    encryption_at_host: bool = True,
+) -> list[str]:
+    provider = PreflightProvider(loopback.url, loopback.ca_path, registry_endpoint=loopback.url)
+    news = {
+        "subscriptionId": SUBSCRIPTION,
+        "location": REGION,
+        "clusters": [
+            {
+                "color": "green",
+                "kubernetesVersion": version,
+                "vmSize": vm_size,
+                "zones": list(zones),
+                "encryptionAtHost": encryption_at_host,
+                "creating": creating,
+                "versionChanges": creating,
+            }
+        ],
+        "chartRegistry": "mcr.microsoft.com",
+        "chartRepository": "azure-application-gateway/charts/ingress-azure",
+        "chartVersion": chart,
+    }
+    result = provider.check({}, news)
+    assert result.inputs == news
+    return [failure.reason for failure in result.failures]
+
+
+def test_what_the_subscription_offers_passes(loopback: LoopbackSubscription) -> None:
+    loopback.script()
+    assert ask(loopback) == []
+    assert ask(loopback, version="1.35.8") == []
+    # Versions, sizes, the feature and the tags: each read once per check.
+    assert len(loopback.requests) == 8
+    [sizes, *_] = [path for path in loopback.requests if path.startswith(SKUS_PATH)]
+    assert "filter=location" in sizes and "westeurope" in sizes, sizes
+
+
+def test_a_patch_the_region_does_not_offer_is_refused_with_what_it_offers(
+    loopback: LoopbackSubscription,
+) -> None:
+    loopback.script()
+    [reason] = ask(loopback, version="1.36.9")
+    assert reason == (
+        "aks-bluegreen:clusters.green.kubernetesVersion: 1.36.9 is not offered in westeurope; "
+        "its 1.36 patches there are 1.36.3, 1.36.4, or write '1.36' for the latest "
+        "(Microsoft.ContainerService/locations/westeurope/kubernetesVersions)"
+    )
+
+
+def test_a_minor_the_region_does_not_offer_is_refused(loopback: LoopbackSubscription) -> None:
+    loopback.script()
+    [reason] = ask(loopback, version="1.34")
+    assert "1.34 is not offered in westeurope; AKS offers 1.35, 1.36, 1.37 there" in reason
+
+
+def test_a_size_restricted_in_a_zone_is_refused_naming_the_zones_it_may_use(
+    loopback: LoopbackSubscription,
+) -> None:
+    loopback.script(skus=skus(sku("Standard_D4ds_v5", [zone_restriction(["1"])])))
+    [reason] = ask(loopback)
+    assert reason.startswith(
+        "aks-bluegreen:clusters.green.availabilityZones: Standard_D4ds_v5 is not available to "
+        "this subscription in zone(s) 1 of westeurope; it may use zones ['2', '3']"
+    )
+    assert ask(loopback, zones=("2", "3")) == []
+
+
+def test_a_size_restricted_in_the_region_is_refused_with_what_it_may_use(
+    loopback: LoopbackSubscription,
+) -> None:
+    location = {
+        "type": "Location",
+        "values": [REGION],
+        "restrictionInfo": {"locations": [REGION]},
+        "reasonCode": "NotAvailableForSubscription",
+    }
+    loopback.script(skus=skus(sku("Standard_D4ds_v5", [location]), sku("Standard_D8ds_v5")))
+    [reason] = ask(loopback)
+    assert reason == (
+        "aks-bluegreen:clusters.green.vmSize: this subscription may not use Standard_D4ds_v5 in "
+        "westeurope (NotAvailableForSubscription); it may use Standard_D8ds_v5 "
+        "(Microsoft.Compute/skus in westeurope)"
+    )
+
+
+def test_host_encryption_without_the_registered_feature_is_refused(
+    loopback: LoopbackSubscription,
+) -> None:
+    loopback.script(feature=feature("NotRegistered"))
+    [reason] = ask(loopback)
+    assert reason.startswith(
+        "aks-bluegreen:clusters.green.encryptionAtHost: true needs the subscription's "
+        "Microsoft.Compute/EncryptionAtHost feature, which is NotRegistered; register it"
+    )
+    assert ask(loopback, encryption_at_host=False) == []
+
+
+def test_a_403_names_the_missing_permission_not_an_invalid_value(
+    loopback: LoopbackSubscription,
+) -> None:
+    loopback.script(versions=403, skus=403, feature=403)
+    reasons = ask(loopback)
+    assert reasons == [
+        "aks-bluegreen:clusters.green.kubernetesVersion: cannot read the Kubernetes versions "
+        "AKS offers in westeurope (HTTP 403 AuthorizationFailed): the principal running Pulumi "
+        "needs Microsoft.ContainerService/locations/kubernetesVersions/read, which the Reader "
+        "role on the subscription grants",
+        "aks-bluegreen:clusters.green.vmSize: cannot read the VM sizes this subscription may "
+        "use in westeurope (HTTP 403 AuthorizationFailed): the principal running Pulumi needs "
+        "Microsoft.Compute/skus/read, which the Reader role on the subscription grants",
+        "aks-bluegreen:clusters.green.encryptionAtHost: cannot read the registration of "
+        "Microsoft.Compute/EncryptionAtHost (HTTP 403 AuthorizationFailed): the principal "
+        "running Pulumi needs Microsoft.Features/providers/features/read, which the Reader "
+        "role on the subscription grants",
+    ]
+
+
+def test_a_running_cluster_is_not_asked_about_its_pool(loopback: LoopbackSubscription) -> None:
+    # A kept cluster's pool was fixed when it was created: a size or patch the region no
+    # longer offers does not stop the next update.
+    loopback.script(versions=403, skus=skus(), feature=feature("NotRegistered"))
+    assert ask(loopback, version="1.35.1", creating=False) == []
+    assert all(TAGS_PATH in path for path in loopback.requests)
+
+
+def test_a_chart_version_not_in_the_registry_is_refused_with_its_newest(
+    loopback: LoopbackSubscription,
+) -> None:
+    loopback.script()
+    [reason] = ask(loopback, chart="1.9.9", creating=False)
+    assert reason == (
+        "aks-bluegreen:agic.chartVersion: 1.9.9 is not in mcr.microsoft.com/"
+        "azure-application-gateway/charts/ingress-azure; it has 1.9.6, 1.9.7, 1.9.8 "
+        "(newest last)"
+    )
+
+
+def test_an_unknown_subscription_in_a_first_preview_asks_only_the_registry(
+    loopback: LoopbackSubscription,
+) -> None:
+    loopback.script()
+    provider = PreflightProvider(loopback.url, loopback.ca_path, registry_endpoint=loopback.url)
+    news = {
+        "subscriptionId": "04da6b54-80e4-46f7-96ec-b56ff0331ba9x",
+        "location": REGION,
+        "clusters": [],
+        "chartRegistry": "mcr.microsoft.com",
+        "chartRepository": "azure-application-gateway/charts/ingress-azure",
+        "chartVersion": "1.9.8",
+    }
+    assert provider.check({}, news).failures == []
+    assert loopback.requests == [TAGS_PATH]
