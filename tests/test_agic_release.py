@@ -160,7 +160,7 @@ def test_the_release_inputs_name_the_color_the_pinned_chart_and_its_namespace(
         "chart": CHART,
         "version": "1.9.8",
         "namespace": "agic",
-        "createNamespace": True,
+        "createNamespace": False,  # AGIC's namespace is the program's own Namespace object
         # "Time in seconds to wait for any individual kubernetes operation" (pulumi_kubernetes
         # helm/v3/Release.py): ten minutes, twice Helm's own default of five.
         "timeout": 600,

@@ -74,7 +74,7 @@ def test_the_same_rebuild_of_the_standby_is_accepted(judge: Judge) -> None:
 def test_upgrading_the_standby_and_flipping_to_it_at_once_is_refused_with_its_revert(
     judge: Judge,
 ) -> None:
-    found = refusals(judge, {}, {**FLIP, "clusters": {"green": {"kubernetesVersion": "1.35"}}})
+    found = refusals(judge, {}, {**FLIP, "clusters": {"green": {"kubernetesVersion": "1.37"}}})
     assert found[0] == (
         "refused: a flip changes nothing else: active blue -> green comes with "
         "clusters.green.kubernetesVersion; move those to their own pull request, land it, then "
@@ -83,7 +83,7 @@ def test_upgrading_the_standby_and_flipping_to_it_at_once_is_refused_with_its_re
     assert found[1].startswith(
         "refused: every change can be reverted, and the revert of this one would be refused: "
     )
-    assert "1.35 -> 1.34 is a downgrade, which AKS refuses" in found[1]
+    assert "1.37 -> 1.36 is a downgrade, which AKS refuses" in found[1]
     assert found[1].endswith(
         "instead: first land everything but the flip (keep active: blue), let `pulumi up` "
         "finish, then change active alone"
@@ -126,13 +126,13 @@ def test_a_flip_with_a_workload_or_gateway_change_is_refused_naming_the_key(
 # --- the common journeys, each accepted and doing what it says ----------------------------
 
 JOURNEYS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
-    "upgrade the standby": ({}, {"clusters": {"green": {"kubernetesVersion": "1.35"}}}),
+    "upgrade the standby": ({}, {"clusters": {"green": {"kubernetesVersion": "1.37"}}}),
     "flip": ({}, FLIP),
     "roll back": (FLIP, {}),
     "retire the old cluster": (FLIP, {**FLIP, "clusters": {"blue": {"enabled": False}}}),
     "re-enable it on the next minor": (
         {**FLIP, "clusters": {"blue": {"enabled": False}}},
-        {**FLIP, "clusters": {"blue": {"kubernetesVersion": "1.35"}}},
+        {**FLIP, "clusters": {"blue": {"kubernetesVersion": "1.37"}}},
     ),
     "add an app": (
         {},
@@ -219,9 +219,9 @@ def parse(**overrides: Any) -> config.StackConfig:
         (
             {
                 "clusters": {
-                    "blue": {"kubernetesVersion": "1.33", "subnetCidr": "10.240.0.0/16"},
+                    "blue": {"kubernetesVersion": "1.35", "subnetCidr": "10.240.0.0/16"},
                     "green": {
-                        "kubernetesVersion": "1.34",
+                        "kubernetesVersion": "1.36",
                         "subnetCidr": "10.241.0.0/16",
                         "serviceCidr": "169.254.0.0/16",
                         "dnsServiceIp": "169.254.0.10",
@@ -245,8 +245,8 @@ def test_a_vnet_in_address_space_azure_keeps_is_refused() -> None:
         parse(
             network={"vnetCidr": "168.63.0.0/16", "gatewaySubnetCidr": "168.63.0.0/24"},
             clusters={
-                "blue": {"kubernetesVersion": "1.33", "subnetCidr": "168.63.64.0/18"},
-                "green": {"kubernetesVersion": "1.34", "subnetCidr": "168.63.128.0/18"},
+                "blue": {"kubernetesVersion": "1.35", "subnetCidr": "168.63.64.0/18"},
+                "green": {"kubernetesVersion": "1.36", "subnetCidr": "168.63.128.0/18"},
             },
         )
     assert str(refused.value).startswith(

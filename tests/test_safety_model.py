@@ -62,7 +62,7 @@ class State:
     """A stack config as edits build it; `overrides` renders it on the blue sample."""
 
     active: str = "blue"
-    versions: tuple[tuple[str, str], ...] = (("blue", "1.33"), ("green", "1.34"))
+    versions: tuple[tuple[str, str], ...] = (("blue", "1.35"), ("green", "1.36"))
     enabled: tuple[tuple[str, bool], ...] = (("blue", True), ("green", True))
     network_policy: tuple[tuple[str, str], ...] = (("blue", "cilium"), ("green", "cilium"))
     vm_size: tuple[tuple[str, str], ...] = (

@@ -41,7 +41,7 @@ SEQUENCES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     ),
     "upgrade of the standby and flip at once": (
         {},
-        {**FLIP, "clusters": {"green": {"kubernetesVersion": "1.35"}}},
+        {**FLIP, "clusters": {"green": {"kubernetesVersion": "1.37"}}},
     ),
     "re-enable of a retired cluster and flip at once": (
         {"clusters": {"green": {"enabled": False}}},
