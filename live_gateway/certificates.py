@@ -38,7 +38,6 @@ def wait_until_installed(
     sleep: Sleep = time.sleep,
 ) -> tuple[bool, str, dict[str, Any]]:
     """(installed, message, what was seen): every certificate name -> secret on the gateway."""
-    # Each read is bounded by what is left of the wait, as the pools' (live_gateway/waiting.py).
     deadline = Deadline(timeout_seconds, clock, sleep, grace=poll_seconds)
     findings: list[str] = []
     seen: dict[str, Any] = {}

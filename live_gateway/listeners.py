@@ -212,7 +212,6 @@ def wait_until_https(
     sleep: Sleep = time.sleep,
 ) -> Outcome:
     """Looks at the gateway until every route is served over HTTPS or the bound runs out."""
-    # Each read is bounded by what is left of the wait, as the pools' (live_gateway/waiting.py).
     deadline = Deadline(timeout_seconds, clock, sleep, grace=poll_seconds)
     verdict: HttpsVerdict | None = None
     failure: GatewayReadError | None = None

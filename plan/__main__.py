@@ -14,6 +14,7 @@ import sys
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import config
 from config import support_window, transition
@@ -30,9 +31,10 @@ from plan.evaluate import (
 from plan.git_base import GitBaseError, read_at
 from plan.headline import describe
 from plan.notes import Notes
-from plan.policy_check import check, mandatory
+from plan.policy_check import check, mandatory, weakened
 from plan.render import PlanReport, render
 from plan.revert import revert_refusals
+from plan.verdict import judge
 
 EXIT_REFUSED = 1
 EXIT_INVALID = 2
@@ -126,9 +128,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--format",
-        choices=("text", "markdown"),
+        choices=("text", "markdown", "json"),
         default="text",
-        help="text for a terminal (default), markdown for a job summary",
+        help="text for a terminal (default), markdown for a job summary, json for a comparison "
+        "with the engine's preview",
     )
     parser.add_argument(
         "--no-policies", action="store_true", help="skip the policy pack (default: run it)"
@@ -212,11 +215,9 @@ def main(argv: list[str] | None = None) -> int:
         # The rules the program applies through its reference to its own stack, applied here to
         # the base as the last deployment. A refused head is still evaluated, as a first
         # deployment would be, so the plan shows what it would have done.
-        refusals = (
-            [f"refused: {err}" for err in transition.refusals(base_facts, head_facts)]
-            if base_facts
-            else []
-        )
+        # What Azure and AKS refuse mid-deployment; plan/verdict.py words them with the rest.
+        refused = transition.refusals(base_facts, head_facts) if base_facts else []
+        refusals: list[str] = []
         # Whether each cluster's minor is inside AKS's support window today, judged as the
         # program judges it: a cluster the base does not run is created.
         window = support_window.judge(head_cfg, base_facts, datetime.now(UTC).date())
@@ -224,25 +225,38 @@ def main(argv: list[str] | None = None) -> int:
         for warning in window.warnings:
             notes.add("warning", str(head_file.path), warning)
         # The program refuses the same things itself; the plan has judged them, so it evaluates
-        # a refused head or a new stack as already deployed, and the base as the deployment it is.
-        previous = head_facts if refusals or base_facts is None else base_facts
-        head_previous = {transition.OUTPUT: previous.to_output()}
-        if base_file is None or base_facts is None:
+        # a refused head or a new stack as already deployed. The base is taken as deployed and
+        # verified serving its active color, as the program records it after a converged `up`.
+        if base_file is None or base_facts is None or base_cfg is None:
             base = Evaluation()
-            head = evaluate(head_file.config, stack, previous_outputs=head_previous)
+            head = evaluate(
+                head_file.config,
+                stack,
+                previous_outputs={transition.OUTPUT: head_facts.to_output()},
+            )
         else:
+            deployed = {**base_facts.to_output(), "servingColor": base_cfg.active}
+            head_previous = head_facts.to_output() if refused or refusals else deployed
             base, head = evaluate_both(
                 base_file.config,
                 head_file.config,
                 stack,
-                head_previous=head_previous,
-                base_previous={transition.OUTPUT: base_facts.to_output()},
+                head_previous={transition.OUTPUT: head_previous},
+                # The base converged: the deployment before it served its active color too.
+                base_previous={transition.OUTPUT: deployed},
             )
+            # The safety invariants on the evaluated diff, both ways (plan/verdict.py); the
+            # program applies the same judge against its last deployment (plan/judge.py).
+            verdict = judge(
+                base, head, base_cfg, head_cfg, prefixes[head_file.path], serving=base_cfg.active
+            )
+            refusals += list(verdict.refusals)
     except (StackFileError, ProgramError, GitBaseError, UsageError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID
 
     policy_lines: list[str] = []
+    weakened_policies: list[str] = []
     refused_by_policy = 0
     policy_config = None
     if not args.no_policies:
@@ -251,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
                 json.loads(args.policy_config.read_text()) if args.policy_config else None
             )
             violations = check(head, policy_config)
+            weakened_policies = weakened(policy_config)
         except (OSError, ValueError) as err:
             print(f"error: --policy-config {args.policy_config}: {err}", file=sys.stderr)
             return EXIT_INVALID
@@ -273,9 +288,18 @@ def main(argv: list[str] | None = None) -> int:
         policy_lines=tuple(policy_lines),
         policies_ran=not args.no_policies,
         arm_targets=tuple(head.engine_urn(urn) for urn in plan.arming),
+        weakened_policies=tuple(weakened_policies),
+        safety_refusals=tuple(refusals),
         headline=describe(base_cfg, head_cfg, plan, created),
         revert=_revert(base_facts, head_facts, base, policy_config, not args.no_policies),
         notes=tuple(notes.lines),
+        engine_urns={
+            **{urn: base.engine_urn(urn) for urn in base.resources},
+            **{urn: head.engine_urn(urn) for urn in head.resources},
+        },
+        head_resources=tuple(
+            sorted(head.engine_urn(urn) for urn, reg in head.resources.items() if reg.custom)
+        ),
     )
     sys.stdout.write(render(report, args.format))
     for line in notes.lines:
@@ -295,7 +319,7 @@ def _revert(
     base_facts: transition.DeployedFacts | None,
     head_facts: transition.DeployedFacts,
     base: Evaluation,
-    policy_config: dict | None,
+    policy_config: dict[str, Any] | None,
     policies: bool,
 ) -> str:
     """The revert verdict, as the report's first line says it."""

@@ -142,8 +142,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             )
         )
         state_proto = _sync_await(rpc.serialize_properties(state, {}))
-        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_, state)
-        response = resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=state_proto)
+        # Mocks answer an id for every resource they create (plan/cloud_mocks.py).
+        resource_id = id_ or ""
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
+        response = resource_pb2.RegisterResourceResponse(
+            urn=urn, id=resource_id, object=state_proto
+        )
         secrets: set[str] = set()
         inputs = _unwrap(wire, "", secrets)
         timeouts = request.customTimeouts
@@ -228,15 +232,18 @@ def evaluate(
     mocks: pulumi.runtime.Mocks | None = None,
     preview: bool = False,
     previous_outputs: dict[str, Any] | None = None,
+    into: Evaluation | None = None,
 ) -> Evaluation:
     """Evaluates the program once for `config`: fully qualified keys, values as the CLI passes.
 
     `mocks` answer in place of the cloud (default: CloudMocks); `preview` runs it as
     `pulumi preview` would, where `pulumi.runtime.is_dry_run()` is true. `previous_outputs` are
     the stack's outputs from its last deployment, as the program's reference to its own stack
-    reads them (default CloudMocks only); None evaluates a first deployment.
+    reads them (default CloudMocks only); None evaluates a first deployment. `into` receives
+    the record as it is made, so a caller can read what a failing program registered and
+    exported before it failed, as the engine keeps it.
     """
-    evaluation = Evaluation()
+    evaluation = into if into is not None else Evaluation()
     cloud = mocks or CloudMocks(previous_outputs)
     monitor = RecordingMonitor(cloud, evaluation)
     pulumi.runtime.set_mocks(

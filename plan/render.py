@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from live_gateway.preflight_provider import PREFLIGHT_TYPE
@@ -12,7 +13,7 @@ from plan import values
 from plan.diff import HELM_RELEASE, Plan, Step
 from plan.headline import Headline
 
-Format = Literal["text", "markdown"]
+Format = Literal["text", "markdown", "json"]
 
 
 # Changed properties shown under one step; the rest are counted.
@@ -36,6 +37,14 @@ class PlanReport:
     # Engine URNs of the providers to arm before the break-glass `up --refresh`.
     arm_targets: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # Policies the policy config makes advisory or disables: "all passed" would overstate.
+    weakened_policies: tuple[str, ...] = ()
+    # The safety invariants' refusals (plan/verdict.py); empty when every invariant holds.
+    safety_refusals: tuple[str, ...] = ()
+    # The mocks' URN of each resource -> the URN the engine gives it (Evaluation.engine_urn).
+    engine_urns: dict[str, str] = field(default_factory=dict)
+    # Engine URNs of the head's custom resources: what the state holds after the `up`.
+    head_resources: tuple[str, ...] = ()
 
     @property
     def title(self) -> str:
@@ -170,7 +179,36 @@ def _preflight_line(inputs: dict[str, Any]) -> str:
 
 
 def render(report: PlanReport, fmt: Format) -> str:
+    if fmt == "json":
+        return _json(report)
     return _markdown(report) if fmt == "markdown" else _text(report)
+
+
+def _json(report: PlanReport) -> str:
+    """The steps for tools: what `pulumi preview --json` is compared with (e2e/compare.py)."""
+    steps = [
+        {
+            "kind": step.kind,
+            "urn": report.engine_urns.get(step.change.urn, step.change.urn),
+            "type": step.change.type,
+            "name": step.change.name,
+            "cluster": _where(step),
+            "why": _detail(step),
+        }
+        for step in report.plan.steps
+    ]
+    document = {
+        "stack": report.stack,
+        "base": report.base_label,
+        "head": report.head_label,
+        "activeBefore": report.base_active,
+        "activeAfter": report.head_active,
+        "armFirst": list(report.arm_targets),
+        "steps": steps,
+        "resources": list(report.head_resources),
+        "policies": list(report.policy_lines) if report.policies_ran else None,
+    }
+    return json.dumps(document, indent=2) + "\n"
 
 
 def _text(report: PlanReport) -> str:
@@ -194,6 +232,7 @@ def _text(report: PlanReport) -> str:
         lines.append("No changes.")
     lines.append("")
     lines += _live_section(report, bullet="  ")
+    lines += _safety_section(report, bullet="  ")
     lines += _policy_section(report, bullet="  ")
     return "\n".join(lines) + "\n"
 
@@ -232,6 +271,7 @@ def _markdown(report: PlanReport) -> str:
         lines.append("No changes.")
     lines.append("")
     lines += _live_section(report, bullet="- ")
+    lines += _safety_section(report, bullet="- ")
     lines += _policy_section(report, bullet="- ")
     lines += [
         "",
@@ -249,12 +289,33 @@ def _live_section(report: PlanReport, bullet: str) -> list[str]:
     return [heading, *(f"{bullet}{check}" for check in checks), ""]
 
 
+def _safety_section(report: PlanReport, bullet: str) -> list[str]:
+    if not report.safety_refusals:
+        return [
+            "Safety: every invariant holds both ways (nothing serving deleted or replaced, a "
+            "flip alone, the revert accepted; docs/safety.md).",
+            "",
+        ]
+    return (
+        ["Safety: refused (docs/safety.md):"]
+        + [f"{bullet}{line.removeprefix('refused: ')}" for line in report.safety_refusals]
+        + [""]
+    )
+
+
 def _policy_section(report: PlanReport, bullet: str) -> list[str]:
     if not report.policies_ran:
         return ["Policies: not run (--no-policies)."]
+    weakened = (
+        [f"{bullet}not mandatory by the policy config: {', '.join(report.weakened_policies)}"]
+        if report.weakened_policies
+        else []
+    )
     if not report.policy_lines:
+        if weakened:
+            return ["Policies: no violation reported, but not every policy is enforced:", *weakened]
         return ["Policies: all passed on the head config."]
-    return ["Policies:"] + [f"{bullet}{line}" for line in report.policy_lines]
+    return ["Policies:"] + [f"{bullet}{line}" for line in report.policy_lines] + weakened
 
 
 def _break_glass(report: PlanReport, code: str) -> list[str]:

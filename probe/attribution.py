@@ -22,9 +22,9 @@ from ipaddress import IPv4Address, IPv4Network
 
 UNKNOWN = "unknown"
 _IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
-_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}\Z")
 # Digits and dots (or hex digits and colons) before a slash and a prefix length: meant as a network.
-_LOOKS_LIKE_NETWORK = re.compile(r"^(?:[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)/[0-9]*$")
+_LOOKS_LIKE_NETWORK = re.compile(r"^(?:[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)/[0-9]*\Z")
 
 
 @dataclass(frozen=True)

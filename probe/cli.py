@@ -25,7 +25,7 @@ from probe.request import Requester, Target
 from probe.status import StatusLine
 from probe.summary import Summary, render_markdown, render_text, summarize
 
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smh]?)$")
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smh]?)\Z")
 
 
 def seconds(text: str) -> float:
