@@ -59,6 +59,7 @@ def declare(previous: transition.DeployedFacts | None) -> None:
     )
 
     # 2. One VNet: a gateway subnet and one subnet per color.
+    subnets = {color: str(cfg.clusters[color].subnet_cidr) for color in config.COLORS}
     network = Network(
         "network",
         NetworkArgs(
@@ -66,9 +67,7 @@ def declare(previous: transition.DeployedFacts | None) -> None:
             location=cfg.location,
             name=f"{prefix}-vnet",
             config=cfg.network,
-            cluster_subnets={
-                color: str(cfg.clusters[color].subnet_cidr) for color in config.COLORS
-            },
+            cluster_subnets=subnets,
         ),
     )
 
@@ -178,7 +177,6 @@ def declare(previous: transition.DeployedFacts | None) -> None:
 
     # 6. Done only when the live gateway serves the active cluster: `up` waits for it, bounded, and
     #    otherwise fails saying what it saw. AGIC's Ready proves nothing about its gateway write.
-    subnets = {color: str(cfg.clusters[color].subnet_cidr) for color in config.COLORS}
     CutoverVerification(
         "cutover",
         CutoverVerificationArgs(

@@ -208,12 +208,14 @@ def _system_pool(
     )
 
 
-def _network_profile(cfg: ClusterConfig, network: NetworkConfig) -> dict[str, str]:
+def _network_profile(
+    cfg: ClusterConfig, network: NetworkConfig
+) -> containerservice.ContainerServiceNetworkProfileArgsDict:
     # Plain Azure CNI, not overlay: AGIC programs pod IPs into the gateway's backend pools, so
     # pod IPs must be VNet addresses the gateway can route to. A plain dict, not
     # ContainerServiceNetworkProfileArgs: the Args class fills in podCidr 10.244.0.0/16, which
     # only kubenet and overlay use and plain Azure CNI must not get.
-    profile = {
+    profile: containerservice.ContainerServiceNetworkProfileArgsDict = {
         "network_plugin": containerservice.NetworkPlugin.AZURE,
         "load_balancer_sku": containerservice.LoadBalancerSku.STANDARD,
         "service_cidr": str(network.service_cidr),

@@ -44,7 +44,7 @@ from config.model import (
     gateway_skus,
 )
 from config.naming import load_prefix, node_resource_group, resource_prefix
-from config.reading import CONFIG_KEYS, load, parse
+from config.reading import CONFIG_KEYS, load, own_keys, parse, parse_qualified
 from config.values import (
     COLORS,
     PROJECT,
@@ -91,7 +91,9 @@ __all__ = [
     "load",
     "load_prefix",
     "node_resource_group",
+    "own_keys",
     "parse",
+    "parse_qualified",
     "printable_key",
     "resource_prefix",
     "version_key",

@@ -6,6 +6,8 @@ that enforces one names its source.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from config.catalogs.vm_sizes import SIZES
 
 # Where each limit below is documented; every message that enforces one names it.
@@ -29,7 +31,7 @@ SYSTEM_POOL_MIN_VCPUS = 4
 SYSTEM_POOL_MIN_PODS = 30
 
 
-AVAILABILITY_ZONES: tuple[str, ...] = ("1", "2", "3")
+AVAILABILITY_ZONES: tuple[Literal["1", "2", "3"], ...] = ("1", "2", "3")
 
 
 # Temp (local) disk in GiB of each size the VM size catalog lists; 0: no temp disk, which cannot
@@ -45,7 +47,10 @@ GATEWAY_SKUS: tuple[str, ...] = ("Standard_v2", "WAF_v2")
 # also drops the CBC ciphers. The older ones lack TLS 1.3 or allow TLS 1.0/1.1, which Application
 # Gateway stopped accepting in August 2025 (learn.microsoft.com, application-gateway-ssl-policy-
 # overview).
-TLS_POLICIES: tuple[str, ...] = ("AppGwSslPolicy20220101S", "AppGwSslPolicy20220101")
+TLS_POLICIES: tuple[Literal["AppGwSslPolicy20220101S", "AppGwSslPolicy20220101"], ...] = (
+    "AppGwSslPolicy20220101S",
+    "AppGwSslPolicy20220101",
+)
 
 
 DRAINING_TIMEOUT_SECONDS = 30

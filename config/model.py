@@ -258,15 +258,16 @@ class ClusterConfig(_Model):
         )
 
 
-def _default_clusters() -> dict[str, ClusterConfig]:
+def _default_clusters() -> dict[Color, ClusterConfig]:
+    runbook: tuple[tuple[Color, str, str], ...] = (
+        ("blue", "1.35", "10.240.0.0/16"),
+        ("green", "1.36", "10.241.0.0/16"),
+    )
     return {
         color: ClusterConfig.model_validate(
             _with_default_maintenance(color, {"kubernetesVersion": version, "subnetCidr": subnet})
         )
-        for color, version, subnet in (
-            ("blue", "1.35", "10.240.0.0/16"),
-            ("green", "1.36", "10.241.0.0/16"),
-        )
+        for color, version, subnet in runbook
     }
 
 
@@ -505,9 +506,20 @@ class WorkloadConfig(_Model):
     # drainingTimeoutSeconds: how long the gateway lets in-flight requests finish on a member
     # AGIC removed. preStopDelaySeconds: how long a terminating pod keeps serving before SIGTERM;
     # AGIC's write that removes it from the pool has to land within it.
-    draining_timeout_seconds: int = DRAINING_TIMEOUT_SECONDS
-    """How long the gateway lets in-flight requests finish on a removed pod (Azure accepts 1 to
-    3600)."""
+    # azure-rest-api-specs network stable/2024-05-01 applicationGateway.json,
+    # ApplicationGatewayConnectionDraining.drainTimeoutInSec: minimum 1, maximum 3600. AGIC
+    # 1.9.8 copies the annotation unchecked (pkg/appgw/backendhttpsettings.go), so ARM would
+    # refuse AGIC's whole gateway write and the gateway would stop following the cluster.
+    draining_timeout_seconds: Annotated[
+        int,
+        within(
+            *DRAINING_RANGE,
+            "Application Gateway connection draining",
+            "{value} is outside what Application Gateway accepts for connection draining; "
+            f"set {{low}} to {{high}} seconds (default {DRAINING_TIMEOUT_SECONDS})",
+        ),
+    ] = DRAINING_TIMEOUT_SECONDS
+    """How long the gateway lets in-flight requests finish on a removed pod."""
     pre_stop_delay_seconds: int = PRE_STOP_DELAY_SECONDS
     """How long a terminating pod keeps serving while AGIC takes it out of the pool (at least 1)."""
     termination_grace_period_seconds: int = TERMINATION_GRACE_PERIOD_SECONDS
@@ -525,21 +537,6 @@ class WorkloadConfig(_Model):
     @classmethod
     def _names_are_dns_labels(cls, value: str | None) -> str | None:
         return None if value is None else dns_label(value)
-
-    @field_validator("draining_timeout_seconds")
-    @classmethod
-    def _draining_within_azure_limits(cls, value: int) -> int:
-        # azure-rest-api-specs network stable/2024-05-01 applicationGateway.json,
-        # ApplicationGatewayConnectionDraining.drainTimeoutInSec: minimum 1, maximum 3600. AGIC
-        # 1.9.8 copies the annotation unchecked (pkg/appgw/backendhttpsettings.go), so ARM would
-        # refuse AGIC's whole gateway write and the gateway would stop following the cluster.
-        if not DRAINING_RANGE[0] <= value <= DRAINING_RANGE[1]:
-            raise ValueError(
-                f"{value} is outside what Application Gateway accepts for connection draining; "
-                f"set {DRAINING_RANGE[0]} to {DRAINING_RANGE[1]} seconds "
-                f"(default {DRAINING_TIMEOUT_SECONDS})"
-            )
-        return value
 
     @field_validator("pre_stop_delay_seconds")
     @classmethod
@@ -599,29 +596,27 @@ class CutoverConfig(_Model):
     # How long `pulumi up` waits for the live gateway to serve the active cluster after AGIC's
     # release. AGIC writes in 10-20 s; a role or federated credential still propagating can take
     # minutes. At least one AGIC reconcile period, at most an hour.
-    timeout_seconds: int = Field(default=600, ge=60, le=3600)
+    timeout_seconds: Annotated[int, within(60, 3600, "")] = 600
     """How long `pulumi up` waits, after AGIC's release, for the live gateway to serve the active
     cluster."""
 
 
 class MonitoringConfig(_Model):
-    retention_in_days: int = 30
-    """Days the Log Analytics workspace keeps logs (Azure accepts 30 to 730; 31 are included in the
-    ingestion price)."""
-
-    @field_validator("retention_in_days")
-    @classmethod
-    def _retention_azure_allows(cls, value: int) -> int:
-        # A pay-as-you-go (PerGB2018) workspace keeps 30 to 730 days, the first 31 included in
-        # the ingestion price (learn.microsoft.com/azure/azure-monitor/logs/
-        # data-retention-configure; terraform-provider-azurerm's log_analytics_workspace:
-        # "either 7 (Free Tier only) or range between 30 and 730").
-        if not 30 <= value <= 730:
-            raise ValueError(
-                f"{value} days is not a retention Azure allows for a pay-as-you-go workspace; "
-                "use 30 to 730"
-            )
-        return value
+    # A pay-as-you-go (PerGB2018) workspace keeps 30 to 730 days, the first 31 included in
+    # the ingestion price (learn.microsoft.com/azure/azure-monitor/logs/
+    # data-retention-configure; terraform-provider-azurerm's log_analytics_workspace:
+    # "either 7 (Free Tier only) or range between 30 and 730").
+    retention_in_days: Annotated[
+        int,
+        within(
+            30,
+            730,
+            "Log Analytics, data-retention-configure",
+            "{value} days is not a retention Azure allows for a pay-as-you-go workspace; "
+            "use {low} to {high}",
+        ),
+    ] = 30
+    """Days the Log Analytics workspace keeps logs (31 are included in the ingestion price)."""
 
 
 class BreakGlassConfig(_Model):

@@ -8,28 +8,29 @@ patterns, so each is reworded to name the key and the fix. `load()` turns any pr
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 import pulumi
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
 from config.model import StackConfig
 from config.values import FIND_OBJECT_ID, PROJECT, ConfigError, show
 
-# Keys whose values are objects or lists: Pulumi hands them over as JSON text.
+
+def _is_structured(annotation: Any) -> bool:
+    """An object or a list (optional or not): what Pulumi hands over as JSON text."""
+    if get_origin(annotation) in (Union, UnionType):
+        return any(_is_structured(a) for a in get_args(annotation) if a is not type(None))
+    if get_origin(annotation) in (dict, list, tuple):
+        return True
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
 _STRUCTURED = {
-    "network",
-    "gateway",
-    "clusters",
-    "agic",
-    "workloads",
-    "smoke",
-    "cutover",
-    "monitoring",
-    "breakGlass",
-    "dns",
-    "access",
+    to_camel(name) for name, f in StackConfig.model_fields.items() if _is_structured(f.annotation)
 }
 CONFIG_KEYS: tuple[str, ...] = tuple(to_camel(k) for k in StackConfig.model_fields)
 _KNOWN = set(StackConfig.model_fields) | set(CONFIG_KEYS)
@@ -98,8 +99,9 @@ def _first_problem(err: ValidationError) -> ConfigError:
     kind = problem["type"]
     key = _key_of(problem["loc"], raw_last=kind == "extra_forbidden")
     ctx = problem.get("ctx") or {}
-    if isinstance(ctx.get("error"), ConfigError):
-        return ctx["error"]
+    error = ctx.get("error")
+    if isinstance(error, ConfigError):
+        return error
     value = problem.get("input")
     shown = show(value)
     if kind == "missing":
@@ -139,12 +141,23 @@ def _key_of(loc: tuple[int | str, ...], raw_last: bool = False) -> str:
     return key
 
 
+def own_keys(qualified: Mapping[str, Any]) -> dict[str, Any]:
+    """The project's own values of fully qualified config (`aks-bluegreen:<key>`), keyed without
+    the prefix; other namespaces belong to their provider or project."""
+    prefix = f"{PROJECT}:"
+    return {key.removeprefix(prefix): v for key, v in qualified.items() if key.startswith(prefix)}
+
+
+def parse_qualified(qualified: Mapping[str, Any]) -> StackConfig:
+    """Validates fully qualified config, as a stack file or the CLI keys it."""
+    return parse(own_keys(qualified))
+
+
 def _raw_project_config() -> dict[str, Any]:
     """Every value set under the project's namespace, whether the CLI passed it or a test did."""
-    prefix = f"{PROJECT}:"
     merged = dict(pulumi.runtime.get_config_env())
     merged.update(pulumi.runtime.config.CONFIG.get())
-    return {key[len(prefix) :]: value for key, value in merged.items() if key.startswith(prefix)}
+    return own_keys(merged)
 
 
 def load() -> StackConfig:

@@ -49,23 +49,31 @@ def show(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Within:
-    """An inclusive integer range and where it comes from; the configuration reference reads it."""
+    """An inclusive integer range and where it comes from; the configuration reference reads it.
+
+    `refusal`, when given, words the refusal instead: a format string of value, low and high.
+    """
 
     low: int
     high: int
     source: str
+    refusal: str = ""
 
     def __call__(self, value: int) -> int:
+        if self.low <= value <= self.high:
+            return value
+        if self.refusal:
+            raise ValueError(self.refusal.format(value=value, low=self.low, high=self.high))
         if value < self.low:
-            raise ValueError(f"{value} is below the minimum of {self.low} ({self.source})")
-        if value > self.high:
-            raise ValueError(f"{value} is above the maximum of {self.high} ({self.source})")
-        return value
+            problem = f"{value} is below the minimum of {self.low}"
+        else:
+            problem = f"{value} is above the maximum of {self.high}"
+        raise ValueError(problem + (f" ({self.source})" if self.source else ""))
 
 
-def within(low: int, high: int, source: str) -> AfterValidator:
+def within(low: int, high: int, source: str, refusal: str = "") -> AfterValidator:
     """An inclusive integer range, refused with the limit and where it comes from."""
-    return AfterValidator(Within(low, high, source))
+    return AfterValidator(Within(low, high, source, refusal))
 
 
 def cidr(value: Any) -> IPv4Network:

@@ -1,9 +1,10 @@
 """The bounded wait: look at the gateway until it serves the active cluster or time runs out.
 
 AGIC reports Ready when its informer cache has synced, not when its gateway write succeeded
-(DESIGN.md, "What the real systems do"); its first write after an install takes 10-20 s and can
-take minutes, or keep failing while a role assignment or federated credential propagates. So
-the verdict is the gateway's, read again every `poll_seconds`, never AGIC's.
+(AGIC pkg/controller/controller.go, `Readiness`: ready once `k8sContext.CacheSynced` is closed);
+its first write after an install takes 10-20 s and can take minutes, or keep failing while a role
+assignment or federated credential propagates. So the verdict is the gateway's, read again every
+`poll_seconds`, never AGIC's.
 
 The bound holds: every read is given what is left of it (live_gateway/deadline.py), a server's
 Retry-After is honoured but never past it, and the wait returns within the bound plus one poll

@@ -38,12 +38,7 @@ def _stack_name(path: Path) -> str:
 
 def _parse(stack_file: StackFile) -> config.StackConfig:
     """The config the program would see: every value as the text the CLI passes."""
-    prefix = f"{config.PROJECT}:"
-    own = {
-        key.removeprefix(prefix): as_config_text(value)
-        for key, value in stack_file.config.items()
-        if key.startswith(prefix)
-    }
+    own = {key: as_config_text(value) for key, value in config.own_keys(stack_file.config).items()}
     try:
         return config.parse(own)
     except config.ConfigError as err:

@@ -259,14 +259,17 @@ class CloudMocks(pulumi.runtime.Mocks):
             }
         return arm_id, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         if args.token == "azure-native:containerservice:listManagedClusterUserCredentials":
             cluster = str(args.args.get("resourceName"))
             state = self._clusters[cluster]
             entra_id = bool((state.get("aadProfile") or {}).get("managed"))
             kubeconfig = kubeconfig_for(cluster, state["fqdn"], entra_id)
             encoded = base64.b64encode(kubeconfig.encode()).decode()
-            return {"kubeconfigs": [{"name": "clusterUser", "value": encoded}]}
+            # No check failures: an empty list, as MockMonitor.Invoke iterates it (mocks.py).
+            return {"kubeconfigs": [{"name": "clusterUser", "value": encoded}]}, []
         if args.token == "azure-native:authorization:getClientConfig":
             # Who azure-native signed in as: the preflight asks this subscription.
             return {
@@ -274,5 +277,5 @@ class CloudMocks(pulumi.runtime.Mocks):
                 "objectId": stable_uuid("principal", "deployer"),
                 "subscriptionId": SUBSCRIPTION_ID,
                 "tenantId": TENANT_ID,
-            }
+            }, []
         raise NotImplementedError(f"the offline plan has no answer for invoke {args.token}")

@@ -35,6 +35,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from probe.attribution import Attribution
 from probe.classify import OK, StatusPolicy
@@ -58,12 +59,10 @@ class ProbeSpec:
 
 def specs(stack_file: Path, address: str) -> list[ProbeSpec]:
     """One probe per workload of the stack, from the stack file as the program reads it."""
-    from config import COLORS, PROJECT, parse
+    from config import COLORS, parse_qualified
     from config.stack_file import read_config
 
-    prefix = f"{PROJECT}:"
-    raw = {k[len(prefix) :]: v for k, v in read_config(stack_file).items() if k.startswith(prefix)}
-    cfg = parse(raw)
+    cfg = parse_qualified(read_config(stack_file))
     clusters = tuple((color, str(cfg.clusters[color].subnet_cidr)) for color in COLORS)
     return [
         ProbeSpec(
@@ -147,7 +146,7 @@ def _serves(spec: ProbeSpec, timeout: float, attempts: int = 3) -> bool:
         requester.close()
 
 
-def _await_first_requests(out: Path, started: list[dict], timeout: float) -> int:
+def _await_first_requests(out: Path, started: list[dict[str, Any]], timeout: float) -> int:
     deadline = time.monotonic() + timeout
     waiting = {p["app"]: p["pid"] for p in started}
     while waiting and time.monotonic() < deadline:

@@ -180,7 +180,8 @@ def _limits(metadata: list[Any]) -> str:
     for m in metadata:
         check = getattr(m, "func", None)
         if isinstance(check, Within):
-            found.append(f"{check.low} to {check.high} ({check.source})")
+            source = f" ({check.source})" if check.source else ""
+            found.append(f"{check.low} to {check.high}{source}")
         elif isinstance(m, MinLen):
             found.append(f"at least {m.min_length} item")
         elif getattr(m, "pattern", None):
