@@ -97,7 +97,7 @@ def _check_zones_exist(cfg: StackConfig) -> None:
     region = regions.BY_NAME.get(cfg.location)
     if region is None or region.has_zones:
         return
-    asked = [("gateway.zones", cfg.gateway.zones)]
+    asked: list[tuple[str, tuple[str, ...]]] = [("gateway.zones", cfg.gateway.zones)]
     asked += [
         (f"clusters.{color}.availabilityZones", cfg.clusters[color].availability_zones)
         for color in COLORS

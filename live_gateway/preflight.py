@@ -177,7 +177,7 @@ def chart_tags(
 
     base = endpoint or f"https://{registry}"
     transport = RequestsTransport(connection_verify=ca_bundle) if ca_bundle else None
-    client = PipelineClient(
+    client: PipelineClient[HttpRequest, Any] = PipelineClient(
         base,
         policies=[policies.RetryPolicy(retry_total=2), policies.ContentDecodePolicy()],
         transport=transport,

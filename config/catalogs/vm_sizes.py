@@ -44,7 +44,9 @@ _E_V5_MEMORY = (16, 32, 64, 128, 160, 256, 384, 512, 672)
 _E_V5_TEMP = (75, 150, 300, 600, 750, 1200, 1800, 2400, 3600)
 
 
-def _general(template: str, cpus: tuple[int, ...], temps: tuple[int, ...] | None) -> dict:
+def _general(
+    template: str, cpus: tuple[int, ...], temps: tuple[int, ...] | None
+) -> dict[str, VmSize]:
     # The D series give 4 GiB of memory per vCPU.
     return _series(
         template, tuple((c, 4 * c, temps[i] if temps else 0) for i, c in enumerate(cpus))
