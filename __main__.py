@@ -5,6 +5,7 @@ it the rollback. Read docs/runbook.md before a first `pulumi up`.
 """
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pulumi
 from pulumi_azure_native import resources
@@ -26,6 +27,7 @@ from components.preflight import Preflight, PreflightArgs
 from components.retire_guard import RetireGuard, RetireGuardArgs
 from components.slot import Slot, SlotArgs
 from config import rules, support_window, transition
+from plan.judge import judge_in_child, stack_config_values
 
 # 1. Load and validate the whole config: a bad value stops here, before anything is created.
 cfg = config.load()
@@ -34,9 +36,12 @@ deployed = transition.facts_of(cfg, prefix)
 
 
 async def deploy() -> None:
-    # 1b. Refuse what the live stack must not become (transition.py), judged against what its
-    # last deployment exported, before any resource is declared: in preview and up alike.
-    previous = await transition.refuse_unsafe_change(deployed)
+    # 1b. Refuse what the live stack must not become, judged against what its last deployment
+    # exported, before any resource is declared: in preview and up alike. First what Azure and
+    # AKS refuse mid-deployment (transition.py), then the safety invariants on the evaluated
+    # diff from the config it recorded (plan/judge.py, the offline plan's own judge).
+    previous = await transition.last_deployment()
+    transition.refuse_unsafe_change(previous, deployed)
     # 1c. A cluster this deployment creates must be on a minor AKS still supports; one that keeps
     # running on a minor past (or near) its end of life is warned about.
     window = support_window.judge(cfg, previous, datetime.now(UTC).date())
@@ -44,10 +49,33 @@ async def deploy() -> None:
         raise pulumi.RunError("\n".join(str(problem) for problem in window.refusals))
     for warning in window.warnings:
         pulumi.log.warn(warning)
-    declare(previous)
+    lost: tuple[str, ...] = ()
+    if previous is not None and previous.config is not None:
+        recorded = {key: value for key, value in previous.to_output().items() if key != "config"}
+        answer = judge_in_child(
+            previous.config,
+            stack_config_values(cfg),
+            pulumi.get_stack(),
+            str(Path(__file__).resolve().parent),
+            recorded,
+        )
+        if answer["refusals"]:
+            raise pulumi.RunError("\n".join(answer["refusals"]))
+        if answer.get("unjudged"):
+            pulumi.log.warn(
+                "the last deployment's recorded config no longer passes this version's rules, "
+                f"so only the transition rules judged this change: {answer['unjudged']}"
+            )
+        lost = tuple(answer["clustersLost"])
+    declare(previous, lost)
 
 
-def declare(previous: transition.DeployedFacts | None) -> None:
+def declare(previous: transition.DeployedFacts | None, clusters_lost: tuple[str, ...]) -> None:
+    protected = transition.protected_colors(cfg.active, cfg.enabled_colors(), previous)
+    # A cluster this change replaces goes only once the live gateway sends it nothing, as a
+    # retired one does (components/retire_guard.py): its guard is checked before the cluster is
+    # registered, so before the engine deletes it.
+    subnets = {color: str(cfg.clusters[color].subnet_cidr) for color in config.COLORS}
     # 1d. What only the subscription knows, asked live before anything changes: everything
     # depends on the resource group, and the resource group on the preflight's check.
     preflight = Preflight("preflight", PreflightArgs(config=cfg, previous=previous))
@@ -59,7 +87,6 @@ def declare(previous: transition.DeployedFacts | None) -> None:
     )
 
     # 2. One VNet: a gateway subnet and one subnet per color.
-    subnets = {color: str(cfg.clusters[color].subnet_cidr) for color in config.COLORS}
     network = Network(
         "network",
         NetworkArgs(
@@ -121,6 +148,20 @@ def declare(previous: transition.DeployedFacts | None) -> None:
         ),
     )
 
+    replace_guards = {
+        color: RetireGuard(
+            f"replace-guard-{color}",
+            RetireGuardArgs(
+                gateway_id=gateway.gateway_id,
+                color=color,
+                subnet_cidr=subnets[color],
+                change="replace",
+            ),
+        )
+        for color in config.COLORS
+        if color in clusters_lost and cfg.clusters[color].enabled
+    }
+
     # 4. Both slots (a retired standby is left out): the cluster, the apps, each app's smoke gate.
     # A cluster the break-glass declares unreachable keeps its Azure resources only.
     slots = {
@@ -138,6 +179,8 @@ def declare(previous: transition.DeployedFacts | None) -> None:
                 smoke=cfg.smoke,
                 active=color == cfg.active,
                 access=cfg.access,
+                protect=color in protected,
+                after=[replace_guards[color]] if color in replace_guards else [],
                 agic_namespace=cfg.agic.namespace,
                 unreachable=color == cfg.unreachable,
                 log_analytics_workspace_id=monitoring.workspace_id,
@@ -172,12 +215,13 @@ def declare(previous: transition.DeployedFacts | None) -> None:
             unreachable=cfg.unreachable,
             gates=slots[cfg.active].gates,
             config=cfg.agic,
+            protected=protected,
         ),
     )
 
     # 6. Done only when the live gateway serves the active cluster: `up` waits for it, bounded, and
     #    otherwise fails saying what it saw. AGIC's Ready proves nothing about its gateway write.
-    CutoverVerification(
+    verification = CutoverVerification(
         "cutover",
         CutoverVerificationArgs(
             gateway_id=gateway.gateway_id,
@@ -192,7 +236,8 @@ def declare(previous: transition.DeployedFacts | None) -> None:
         ),
     )
 
-    # 7. A retired cluster goes only once the live gateway sends it nothing (checked by preview/up).
+    # 7. A retired cluster goes only once the live gateway sends it nothing (checked by preview
+    #    and up, before the engine deletes anything at the end of the update).
     for color in config.COLORS:
         if not cfg.clusters[color].enabled:
             RetireGuard(
@@ -219,7 +264,20 @@ def declare(previous: transition.DeployedFacts | None) -> None:
             for color, slot in slots.items()
         },
     )
-    pulumi.export(transition.OUTPUT, deployed.to_output())
+    # What is recorded is what was verified: the serving color moves to the active one only
+    # once the live gateway was seen serving it; a failed verification leaves the old one.
+    last_serving = previous.serving if previous is not None else None
+    pulumi.export(
+        transition.OUTPUT,
+        {
+            **deployed.to_output(),
+            "servingColor": verification.serving.apply(
+                lambda serving: cfg.active if serving else last_serving
+            ),
+            "config": stack_config_values(cfg),
+            "protectedColors": sorted(protected),
+        },
+    )
 
 
 pulumi.run(deploy)

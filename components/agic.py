@@ -90,6 +90,8 @@ class AgicArgs:
     config: AgicConfig
     # The cluster the break-glass declares unreachable: its AGIC may still be running.
     unreachable: Color | None = None
+    # The clusters whose AGIC namespace is protected, with the clusters themselves.
+    protected: frozenset[Color] = frozenset()
 
 
 class Agic(pulumi.ComponentResource):
@@ -152,6 +154,26 @@ class Agic(pulumi.ComponentResource):
             )
             previous = [credentials[color]]
 
+        # AGIC's namespace is a Namespace object of its own in every reachable cluster, not one
+        # Helm's create_namespace makes and nobody owns: protected with its cluster, it cannot
+        # be deleted by removing an app, and it stays in place when AGIC moves, so a flip
+        # changes no namespace. Nothing is declared on an unreachable cluster (break glass).
+        namespaces = {
+            color: k8s.core.v1.Namespace(
+                f"{name}-{color}-namespace",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=args.config.namespace,
+                    labels={"app.kubernetes.io/part-of": "aks-bluegreen"},
+                ),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    provider=cluster.provider,
+                    protect=color in args.protected,
+                ),
+            )
+            for color, cluster in args.clusters.items()
+            if color != args.unreachable
+        }
         active = args.clusters[args.active]
         self.release_name = release_name(args.active)
         self.release = k8s.helm.v3.Release(
@@ -160,7 +182,7 @@ class Agic(pulumi.ComponentResource):
             chart=CHART,
             version=args.config.chart_version,
             namespace=args.config.namespace,
-            create_namespace=True,
+            create_namespace=False,
             values={
                 "appgw": {"applicationGatewayID": args.gateway_id, "shared": False},
                 "armAuth": {"type": "workloadIdentity", "identityClientID": identity.client_id},
@@ -183,7 +205,12 @@ class Agic(pulumi.ComponentResource):
                 # The gates prove the app answers inside the target cluster; the credential and
                 # grants must exist before AGIC's first token exchange and first gateway write,
                 # and a disabled credential must be disabled before a second AGIC exists.
-                depends_on=[*args.gates, *credentials.values(), *assignments],
+                depends_on=[
+                    namespaces[args.active],
+                    *args.gates,
+                    *credentials.values(),
+                    *assignments,
+                ],
             ),
         )
         self.cluster_name = active.cluster_name

@@ -3,6 +3,7 @@ Kubernetes API, and the Kubernetes provider the stack reaches it with."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -46,12 +47,16 @@ class ClusterArgs:
     network: NetworkConfig
     active: bool
     access: AccessConfig
+    # Protected: the cluster serves, or may (components/protection.py); set by the caller.
+    protect: bool
     # The AGIC release's namespace: previews read Helm's release records there.
     helm_namespace: str
     # Container Insights' workspace (components/monitoring.py); None leaves the addon off.
     log_analytics_workspace_id: pulumi.Input[str] | None = None
     # Declared unreachable by the break-glass: its provider never contacts the API server.
     unreachable: bool = False
+    # Checked before the cluster is registered, so before the engine could delete it.
+    after: Sequence[pulumi.Resource] = ()
 
 
 class Cluster(pulumi.ComponentResource):
@@ -125,8 +130,8 @@ class Cluster(pulumi.ComponentResource):
             tags={COLOR_TAG: args.color},
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[subnet_grant],
-                protect=args.active,
+                depends_on=[subnet_grant, *args.after],
+                protect=args.protect,
                 replace_on_changes=list(CREATE_ONLY_POOL_FIELDS),
                 # The name is fixed, so the old cluster must go first (azure-native's Create
                 # refuses an existing name: provider.go defaultCreate, CanCreate).
@@ -164,6 +169,15 @@ class Cluster(pulumi.ComponentResource):
             # UNREACHABLE in the environment (the SDK's and the provider's fallback) never
             # drops the state of a cluster that is merely slow.
             delete_unreachable=args.unreachable,
+            # The same for the three other switches the SDK would otherwise take from the
+            # environment (pulumi-kubernetes sdk/python provider.py: PULUMI_K8S_UPSERT_EXISTING_
+            # OBJECTS, PULUMI_K8S_ENABLE_PATCH_FORCE, PULUMI_K8S_SKIP_UPDATE_UNREACHABLE when the
+            # argument is None): upserting would let an app adopt kube-system's objects, patch
+            # force would take fields from AKS's own managers, and skipping updates of an
+            # unreachable cluster would record a change that never reached it.
+            upsert_existing_objects=False,
+            enable_patch_force=False,
+            skip_update_unreachable=False,
             # Azure RBAC is the only way into the cluster: nothing may reach the API before the
             # deployer holds its role there.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[access.deployer_grant]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pulumi
@@ -248,7 +249,7 @@ class Gateway(pulumi.ComponentResource):
         grants: list[pulumi.Resource] = []
         for certificate in args.config.certificates:
             scope = pulumi.Output.from_input(args.resource_group_id).apply(
-                lambda rg, c=certificate: key_vault_secret_scope(rg, c)
+                functools.partial(key_vault_secret_scope, certificate=certificate)
             )
             grants.append(
                 assign(

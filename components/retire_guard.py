@@ -32,6 +32,8 @@ class RetireGuardArgs:
     gateway_id: pulumi.Input[str]
     color: Color
     subnet_cidr: str
+    # What the change does to the cluster: "retire" (it is no longer declared) or "replace".
+    change: str = "retire"
 
 
 class RetireGuard(pulumi.ComponentResource):
@@ -45,6 +47,7 @@ class RetireGuard(pulumi.ComponentResource):
                 "gatewayId": args.gateway_id,
                 "retiredColor": args.color,
                 "subnetCidr": args.subnet_cidr,
+                **({"change": args.change} if args.change != "retire" else {}),
             },
             pulumi.ResourceOptions(parent=self),
         )

@@ -34,6 +34,8 @@ class SlotArgs:
     # The slot AGIC serves from: its cluster is protected and its gates vouch for ingress.
     active: bool
     access: AccessConfig
+    # The cluster is protected: it serves, or the gateway was last verified serving it.
+    protect: bool
     # AGIC's namespace, where Helm keeps the release's records.
     agic_namespace: str
     log_analytics_workspace_id: pulumi.Input[str] | None = None
@@ -42,6 +44,8 @@ class SlotArgs:
     unreachable: bool = False
     # Resolves once the gateway has the certificates installed: an Ingress naming one waits.
     certificates_ready: pulumi.Output[bool] | None = None
+    # What must be checked before the cluster is registered (a replace guard).
+    after: Sequence[pulumi.Resource] = ()
 
 
 class Slot(pulumi.ComponentResource):
@@ -65,6 +69,8 @@ class Slot(pulumi.ComponentResource):
                 network=args.network,
                 active=args.active,
                 access=args.access,
+                protect=args.protect,
+                after=args.after,
                 helm_namespace=args.agic_namespace,
                 log_analytics_workspace_id=args.log_analytics_workspace_id,
                 unreachable=args.unreachable,

@@ -72,3 +72,51 @@ SLEEP_ACTION_SINCE = (1, 30)
 # namePrefix of at most 12 it is the binding limit: the cluster name (63) and DNS prefix (54)
 # built from the same parts stay shorter.
 NODE_RESOURCE_GROUP_MAX = 80
+
+# Namespaces Kubernetes or AKS itself owns: an app or AGIC there would share them with the
+# system. Kubernetes creates default, kube-system, kube-public and kube-node-lease in every
+# cluster (kubernetes.io/docs/concepts/overview/working-with-objects/namespaces, "Initial
+# namespaces"); AKS puts its add-ons in their own: gatekeeper-system (Azure Policy add-on,
+# AKS use-azure-policy.md), calico-system and tigera-operator (Calico network policy, AKS
+# use-network-policies.md), app-routing-system (application routing add-on, AKS app-routing.md),
+# aks-command (`az aks command invoke`, AKS access-private-cluster.md), aks-istio-system,
+# aks-istio-ingress and aks-istio-egress (Istio add-on, AKS istio-about.md) and
+# dataprotection-microsoft (AKS backup extension, azure-kubernetes-service-backup-overview.md).
+SYSTEM_NAMESPACES: frozenset[str] = frozenset(
+    {
+        "default",
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "gatekeeper-system",
+        "calico-system",
+        "tigera-operator",
+        "app-routing-system",
+        "aks-command",
+        "aks-istio-system",
+        "aks-istio-ingress",
+        "aks-istio-egress",
+        "dataprotection-microsoft",
+    }
+)
+# Ranges AKS refuses for the VNet and the service range: "169.254.0.0/16, 172.30.0.0/16,
+# 172.31.0.0/16, or 192.0.2.0/24" (Microsoft Learn, AKS azure-cni-overview.md, prerequisites).
+AKS_RESERVED_RANGES: tuple[str, ...] = (
+    "169.254.0.0/16",
+    "172.30.0.0/16",
+    "172.31.0.0/16",
+    "192.0.2.0/24",
+)
+AKS_RESERVED_SOURCE = "AKS azure-cni-overview: reserved address ranges"
+# Address space a VNet may not use: 224.0.0.0/4 (multicast), 255.255.255.255/32 (broadcast),
+# 127.0.0.0/8 (loopback), 169.254.0.0/16 (link-local), 168.63.129.16/32 (Azure's internal DNS and
+# health probes) (Microsoft Learn, virtual-networks-faq.md, "What address ranges can I use in my
+# virtual networks?").
+VNET_RESERVED_RANGES: tuple[str, ...] = (
+    "224.0.0.0/4",
+    "255.255.255.255/32",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "168.63.129.16/32",
+)
+VNET_RESERVED_SOURCE = "Azure virtual network FAQ: address ranges a VNet cannot use"

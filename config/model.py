@@ -458,7 +458,7 @@ class AgicConfig(_Model):
     @field_validator("chart_version")
     @classmethod
     def _chart_version_is_semver(cls, value: str) -> str:
-        if not re.match(r"^\d+\.\d+\.\d+$", value):
+        if not re.match(r"^\d+\.\d+\.\d+\Z", value):
             raise ValueError(
                 f"{show(value)} is not a chart version; write it like {agic_chart.PINNED}"
             )
@@ -706,7 +706,7 @@ class StackConfig(_Model):
     @field_validator("location")
     @classmethod
     def _location_is_a_region_name(cls, value: str) -> str:
-        if not re.match(r"^[a-z0-9]+$", value):
+        if not re.match(r"^[a-z0-9]+\Z", value):
             raise ValueError(
                 f"{show(value)} is not an Azure region name; write it like westeurope "
                 "(`az account list-locations -o table` lists them)"
@@ -716,7 +716,7 @@ class StackConfig(_Model):
     @field_validator("name_prefix")
     @classmethod
     def _name_prefix_fits_azure_names(cls, value: str) -> str:
-        if not re.match(r"^[a-z][a-z0-9]{1,11}$", value):
+        if not re.match(r"^[a-z][a-z0-9]{1,11}\Z", value):
             raise ValueError(
                 f"{show(value)} cannot start Azure resource names; use 2 to 12 lower-case "
                 "letters and digits, starting with a letter"

@@ -10,7 +10,7 @@ from config.limits import AKS_NAMING, NODE_RESOURCE_GROUP_MAX
 from config.model import StackConfig
 from config.values import COLORS, PROJECT, ConfigError, StackNameError, show
 
-_NAME_PART = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_NAME_PART = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 
 
 def node_resource_group(prefix: str, color: str, location: str) -> str:

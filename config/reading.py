@@ -32,6 +32,13 @@ def _is_structured(annotation: Any) -> bool:
 _STRUCTURED = {
     to_camel(name) for name, f in StackConfig.model_fields.items() if _is_structured(f.annotation)
 }
+# The shape a structured key holds, for a message about one given as a string.
+_SHAPES = {
+    "workloads": "a list of apps, each a mapping (name, image, replicas, ...)",
+    "clusters": "a mapping of blue and green to each cluster's settings",
+    "breakGlass": "a mapping with unreachableCluster",
+    "access": "a mapping with deployer.objectId",
+}
 CONFIG_KEYS: tuple[str, ...] = tuple(to_camel(k) for k in StackConfig.model_fields)
 _KNOWN = set(StackConfig.model_fields) | set(CONFIG_KEYS)
 
@@ -61,8 +68,14 @@ def _structured(key: str, text: str) -> Any:
         raise ConfigError(key, "has no value; give it one, or remove the line to use the defaults")
     try:
         return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ConfigError(key, f"is not valid structured config ({err.msg})") from None
+    except json.JSONDecodeError:
+        # The decoder's wording ("Extra data", "Expecting value") describes JSON, which the
+        # user never wrote: say what the key holds instead.
+        raise ConfigError(
+            key,
+            f"is text, but it holds {_SHAPES.get(key, 'a mapping of keys to values')}; write it "
+            f"as YAML under {key}: (see Pulumi.blue.yaml), not as a quoted string",
+        ) from None
     except RecursionError:
         raise ConfigError(key, "nests too deep to be config") from None
 

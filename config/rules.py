@@ -14,9 +14,14 @@ from pydantic.alias_generators import to_camel
 from config.limits import (
     AKS_DRAIN_TIMEOUT_SECONDS,
     AKS_MAX_PODS,
+    AKS_RESERVED_RANGES,
+    AKS_RESERVED_SOURCE,
     SLEEP_ACTION_SINCE,
+    SYSTEM_NAMESPACES,
     SYSTEM_POOL_MIN_PODS,
     TEMP_DISK_GIB,
+    VNET_RESERVED_RANGES,
+    VNET_RESERVED_SOURCE,
 )
 from config.values import COLORS, PROJECT, ConfigError, version_key
 
@@ -29,10 +34,12 @@ def check(cfg: StackConfig) -> None:
     _check_active_enabled(cfg)
     _check_system_pools(cfg)
     _check_os_disks(cfg)
+    _check_reserved_ranges(cfg)
     _check_addresses(cfg)
     _check_maintenance_apart(cfg)
     _check_access(cfg)
     _check_workloads_unique(cfg)
+    _check_namespaces_owned_once(cfg)
     _check_workload_timing(cfg)
     _check_clusters_run_sleep_action(cfg)
     _check_break_glass(cfg)
@@ -217,6 +224,71 @@ def _check_workloads_unique(cfg: StackConfig) -> None:
                 "give each workload its own host or path",
             )
         seen_routes[route] = workload.name
+
+
+def _check_namespaces_owned_once(cfg: StackConfig) -> None:
+    """Each namespace this program creates belongs to one owner: AGIC or one app.
+
+    Removing or renaming an app deletes its Namespace, and Kubernetes deletes everything in a
+    namespace with it (kubernetes.io namespaces, "Deleting a namespace"): an app sharing AGIC's
+    namespace would take AGIC down with it, and an app in a system namespace would have the
+    program own, and one day delete, what the cluster needs. Two apps in one namespace are
+    refused rather than sharing one Namespace object: a shared object would outlive either app
+    only if the program counted its users, and each app's default-deny NetworkPolicy is named
+    per namespace (components/network_policy.py), so two apps would declare the same object.
+    """
+    agic = cfg.agic.namespace
+    if agic in SYSTEM_NAMESPACES:
+        raise ConfigError(
+            "agic.namespace",
+            f"{agic!r} belongs to Kubernetes or AKS; AGIC gets a namespace of its own, which the "
+            "program creates and protects (the default is 'agic')",
+        )
+    owners: dict[str, int] = {}
+    for index, workload in enumerate(cfg.workloads):
+        namespace = workload.resolved_namespace
+        key = f"workloads[{index}].namespace"
+        if namespace in SYSTEM_NAMESPACES:
+            raise ConfigError(
+                key,
+                f"{namespace!r} belongs to Kubernetes or AKS, so the program would create and "
+                "later delete objects the cluster needs; give the app its own namespace",
+            )
+        if namespace == agic:
+            raise ConfigError(
+                key,
+                f"{namespace!r} is AGIC's namespace (agic.namespace): removing or renaming the "
+                "app would delete the namespace and AGIC in it; give the app its own namespace",
+            )
+        if namespace in owners:
+            raise ConfigError(
+                key,
+                f"{namespace!r} is already workloads[{owners[namespace]}]'s namespace; each app "
+                "has a namespace of its own, which goes when the app goes",
+            )
+        owners[namespace] = index
+
+
+def _check_reserved_ranges(cfg: StackConfig) -> None:
+    """Ranges Azure or AKS refuse, caught before the plan deletes a standby to rebuild it."""
+    net = cfg.network
+    ranges: list[tuple[str, IPv4Network, bool]] = [("network.vnetCidr", net.vnet_cidr, True)]
+    ranges.append(("network.serviceCidr", net.service_cidr, False))
+    for color in COLORS:
+        own = cfg.clusters[color].service_cidr
+        if own is not None:
+            ranges.append((f"clusters.{color}.serviceCidr", own, False))
+    for key, cidr, is_vnet in ranges:
+        refused = [(r, AKS_RESERVED_SOURCE) for r in AKS_RESERVED_RANGES]
+        if is_vnet:
+            refused += [(r, VNET_RESERVED_SOURCE) for r in VNET_RESERVED_RANGES]
+        for reserved, source in refused:
+            if cidr.overlaps(IPv4Network(reserved)):
+                raise ConfigError(
+                    key,
+                    f"{cidr} overlaps {reserved}, which Azure refuses ({source}); pick a "
+                    "private range outside it, e.g. in 10.0.0.0/8",
+                )
 
 
 def _check_workload_timing(cfg: StackConfig) -> None:

@@ -38,6 +38,14 @@ class StackFile:
     # Keys of other namespaces (providers', other projects'): the CLI passes them on, this
     # program reads none of them.
     foreign_keys: tuple[str, ...] = field(default=())
+    # Encrypted values of other namespaces: left out, as only the stack's secrets provider can
+    # read them and this program reads none of them.
+    foreign_secrets: tuple[str, ...] = field(default=())
+    # ESC environments the file imports (its `environment:`): the CLI merges their
+    # `pulumiConfig` into the config, which no file here shows.
+    environments: tuple[str, ...] = field(default=())
+    # Whether the file has a `config:` at all; without one every value is the program's default.
+    has_config: bool = True
 
 
 # --- YAML the way yaml.v3 reads it into untyped values ------------------------------------------
@@ -167,9 +175,9 @@ _CliYamlLoader.add_constructor("tag:yaml.org,2002:set", _construct_set)
 _MAX_NODES = 100_000
 
 
-def _load_yaml(path: Path) -> Any:
+def _load_yaml(path: Path, data: bytes | None = None) -> Any:
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if data is None else data
     except FileNotFoundError:
         raise StackFileError(f"{path}: no such stack file") from None
     except OSError as err:
@@ -251,28 +259,51 @@ def _secret_under(value: Any, where: str) -> str | None:
     return None
 
 
-def read_stack_file(path: Path, project: str = PROJECT) -> StackFile:
+def _environments(path: Path, value: Any) -> tuple[str, ...]:
+    """The ESC environments `environment:` imports: a list of names, or an inline definition
+    whose `imports:` lists them (pulumi.com, "Stack settings file reference")."""
+    if value is None:
+        return ()
+    if isinstance(value, dict):
+        imports = value.get("imports") or []
+        names = [str(item) for item in imports] if isinstance(imports, list) else []
+        return tuple(names) or ("(an inline environment)",)
+    if isinstance(value, list):
+        return tuple(str(item) for item in value)
+    if isinstance(value, str):
+        return (value,)
+    raise StackFileError(f"{path}: 'environment:' must list ESC environments by name")
+
+
+def read_stack_file(path: Path, project: str = PROJECT, data: bytes | None = None) -> StackFile:
     """The stack file's config as the CLI passes it: fully qualified keys, values as written.
 
-    Encrypted values cannot be read without the stack's secrets provider, so they are refused
-    by name; this program takes no secrets.
+    `data` is the file's content when it does not come from `path` (e.g. from `git show`; then
+    `path` only names it). Encrypted values cannot be read without the stack's secrets
+    provider: this project's are refused by name (this program takes no secrets), other
+    namespaces' are left out and listed.
     """
-    document = _load_yaml(path)
+    document = _load_yaml(path, data)
     _check_keys(path, document, "", [_MAX_NODES], set())
     if document is None:
-        return StackFile(path, {})
+        return StackFile(path, {}, has_config=False)
     if not isinstance(document, dict):
         raise StackFileError(f"{path}: a stack file is a mapping with a 'config:' key")
+    environments = _environments(path, document.get("environment"))
     raw = document.get("config")
     if raw is None:
-        return StackFile(path, {})
+        return StackFile(path, {}, environments=environments, has_config="config" in document)
     if not isinstance(raw, dict):
         raise StackFileError(f"{path}: 'config:' must be a mapping of keys to values")
     config: dict[str, Any] = {}
     foreign: list[str] = []
+    foreign_secrets: list[str] = []
     for key, value in raw.items():
         qualified = _qualified(path, key, project)
         secret = _secret_under(value, qualified)
+        if secret and not qualified.startswith(f"{project}:"):
+            foreign_secrets.append(qualified)
+            continue
         if secret:
             raise StackFileError(
                 f"{path}: {printable_key(secret)} is encrypted; the offline plan cannot read "
@@ -287,7 +318,7 @@ def read_stack_file(path: Path, project: str = PROJECT) -> StackFile:
         config[qualified] = "" if value is None else value
         if not qualified.startswith(f"{project}:"):
             foreign.append(qualified)
-    return StackFile(path, config, tuple(foreign))
+    return StackFile(path, config, tuple(foreign), tuple(foreign_secrets), environments)
 
 
 def read_config(path: Path, project: str = PROJECT) -> dict[str, Any]:

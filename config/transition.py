@@ -28,8 +28,10 @@ NODE_POOL_FIELDS: dict[str, str] = {
     "encryptionAtHost": "encryption_at_host",
 }
 # Bumped only if a fact changes meaning; readers ignore what they do not know and skip any rule
-# whose facts an older output lacks, so older stacks keep deploying.
-SCHEMA = 1
+# whose facts an older output lacks, so older stacks keep deploying. Schema 2 adds the color the
+# gateway was verified serving and the whole config deployed, which the program's judge
+# evaluates against its own (plan/judge.py).
+SCHEMA = 2
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,13 @@ class DeployedFacts:
     dns_service_ip: str | None = None
     clusters: tuple[tuple[Color, ClusterFacts], ...] = ()
     unreachable: Color | None = None
+    # The color the gateway was last verified serving: None when no deployment recorded one
+    # (never verified, or a schema 1 output, which recorded `active` whether verified or not).
+    serving: Color | None = None
+    # The config that deployment declared, as stack-file values by key; None before schema 2.
+    config: dict[str, Any] | None = None
+    # The clusters that deployment left protected in the state (protected_colors).
+    protected: tuple[Color, ...] = ()
 
     def cluster(self, color: Color) -> ClusterFacts:
         return dict(self.clusters).get(color, ClusterFacts())
@@ -83,6 +92,7 @@ class DeployedFacts:
                 for color, facts in self.clusters
             },
             "breakGlass": ({"unreachableCluster": self.unreachable} if self.unreachable else None),
+            "servingColor": self.serving,
         }
 
 
@@ -144,6 +154,13 @@ def facts_from_output(value: Any) -> DeployedFacts | None:
             if color in clusters
         ),
         unreachable=_color(_mapping(value.get("breakGlass")).get("unreachableCluster")),
+        serving=_color(value.get("servingColor")),
+        config=value.get("config") if isinstance(value.get("config"), dict) else None,
+        protected=tuple(
+            c
+            for c in COLORS
+            if isinstance(value.get("protectedColors"), list) and c in value["protectedColors"]
+        ),
     )
 
 
@@ -197,6 +214,7 @@ def refusals(previous: DeployedFacts, head: DeployedFacts) -> list[ConfigError]:
         found += _versions(color, previous, head)
         found += _cluster_changes(color, previous, head)
     found += _retiring(previous, head)
+    found += _still_protected(previous, head)
     found += _break_glass(previous, head)
     return found
 
@@ -376,6 +394,23 @@ def _retiring(previous: DeployedFacts, head: DeployedFacts) -> list[ConfigError]
     return []
 
 
+def _still_protected(previous: DeployedFacts, head: DeployedFacts) -> list[ConfigError]:
+    # The engine refuses to delete a resource its state holds protected (pulumi/pulumi
+    # pkg/resource/deploy/step_generator.go), and a retired cluster is not declared, so its
+    # protection cannot be lifted in the change that retires it.
+    return [
+        ConfigError(
+            f"clusters.{color}.enabled",
+            f"{color} is still protected by the deployment that flipped away from it (a flip "
+            f"keeps both clusters protected until it is verified); run `pulumi up` once more "
+            f"with {color} still enabled, which lifts its protection now that "
+            f"{head.active} serves, then retire {color}",
+        )
+        for color in previous.protected
+        if color != head.active and head.cluster(color).enabled is False
+    ]
+
+
 def _break_glass(previous: DeployedFacts, head: DeployedFacts) -> list[ConfigError]:
     found = []
     lifted = previous.unreachable
@@ -423,22 +458,42 @@ def self_reference_name() -> str:
     return f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
 
 
-async def refuse_unsafe_change(head: DeployedFacts) -> DeployedFacts | None:
-    """Raises a RunError naming every rule the change breaks, before any resource is declared.
+async def last_deployment() -> DeployedFacts | None:
+    """The facts this stack's last deployment exported; None if it was never deployed.
 
     `StackReference.get_output_details` is a coroutine (pulumi 3.272 stack_reference.py), so
     the program awaits it from its `pulumi.run` entrypoint, which runs before any resource is
-    registered; a RunError there ends the program with its message and no traceback
-    (pulumi-language-python-exec logs `str(e)` for RunError).
+    registered.
     """
     reference = pulumi.StackReference("previous-deployment", self_reference_name())
     details = await reference.get_output_details(OUTPUT)
-    previous = facts_from_output(details.value)
+    return facts_from_output(details.value)
+
+
+def refuse_unsafe_change(previous: DeployedFacts | None, head: DeployedFacts) -> None:
+    """Raises a RunError naming every rule the change breaks, before any resource is declared.
+
+    A RunError there ends the program with its message and no traceback
+    (pulumi-language-python-exec logs `str(e)` for RunError).
+    """
     if previous is None:
         return None
     problems = refusals(previous, head)
     if problems:
         raise pulumi.RunError("\n".join(str(problem) for problem in problems))
-    # The facts judged against: config/support_window.py tells from them which clusters the
-    # deployment creates.
-    return previous
+
+
+def protected_colors(
+    active: Color, enabled: list[Color], previous: DeployedFacts | None
+) -> frozenset[Color]:
+    """The clusters that carry `protect`: the active one, and the one last verified serving.
+
+    The engine lets `protect` be lifted and a resource replaced in the same update (pulumi/pulumi
+    pkg/resource/deploy/step_generator.go checks the new goal's protect on a replace), so the
+    cluster a flip leaves stays protected until a deployment after the verified flip. With a
+    previous deployment that verified nothing, either may be serving: both are protected.
+    """
+    colors = {active}
+    if previous is not None:
+        colors |= {previous.serving} if previous.serving else set(COLORS)
+    return frozenset(c for c in COLORS if c in colors and c in enabled)

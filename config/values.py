@@ -27,8 +27,8 @@ COLORS: tuple[Color, Color] = ("blue", "green")
 
 # AKS accepts "1.33" (latest patch) or "1.33.2"; anything else is refused by ARM mid-deployment,
 # long after the gateway and network exist, so it is refused here instead.
-VERSION = re.compile(r"^1\.(0|[1-9]\d*)(\.(0|[1-9]\d*))?$")
-_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+VERSION = re.compile(r"^1\.(0|[1-9]\d*)(\.(0|[1-9]\d*))?\Z")
+_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?\Z")
 # An image reference as the container runtimes parse it (distribution/reference's grammar):
 # [registry[:port]/]path[:tag][@sha256:<64 hex>]. Only sha256 digests are accepted: it is the
 # one algorithm every registry and kubelet handles.
@@ -36,9 +36,9 @@ _PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _HOST = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
 _IMAGE = re.compile(
     rf"^(?:{_HOST}(?::[0-9]+)?/)?{_PATH_PART}(?:/{_PATH_PART})*"
-    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?\Z"
 )
-_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}\Z")
 
 
 def show(value: Any) -> str:
@@ -115,15 +115,15 @@ Address = Annotated[IPv4Address, BeforeValidator(address)]
 # (learn.microsoft.com/azure/virtual-machines/vm-naming-conventions).
 _VM_SIZE = re.compile(
     r"^Standard_(?P<family>[A-Z]+)(?P<vcpus>\d+)(?:-(?P<constrained>\d+))?[a-z]*"
-    r"(?:_[A-Z][A-Za-z0-9]*)??(?:_v(?P<version>\d+))?(?:_Promo)?$"
+    r"(?:_[A-Z][A-Za-z0-9]*)??(?:_v(?P<version>\d+))?(?:_Promo)?\Z"
 )
 # Sizes older than that convention, where the number is a size index, not vCPUs (D3_v2 has 4
 # vCPUs, D11_v2 and A5 have 2): their vCPUs cannot be read from the name, so AKS checks them.
-_LEGACY_SIZE_NUMBERING = re.compile(r"^Standard_(DS?\d+(_v2)?|A\d+|GS?\d+)(_Promo)?$")
+_LEGACY_SIZE_NUMBERING = re.compile(r"^Standard_(DS?\d+(_v2)?|A\d+|GS?\d+)(_Promo)?\Z")
 
 
 def system_pool_vm_size(value: str) -> str:
-    if not re.match(r"^Standard_[A-Za-z0-9_-]+$", value):
+    if not re.match(r"^Standard_[A-Za-z0-9_-]+\Z", value):
         raise ValueError(f"{show(value)} is not an Azure VM size; write it like Standard_D4ds_v5")
     if value in TOO_SMALL_FOR_AKS:
         raise ValueError(f"{value} is too small for an AKS system node pool ({AKS_QUOTAS})")
@@ -169,7 +169,7 @@ def zone_names(value: Any) -> Any:
     return value
 
 
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z", re.I)
 FIND_OBJECT_ID = (
     "find it with `az ad signed-in-user show --query id -o tsv` (yourself), "
     "`az ad sp show --id <appId> --query id -o tsv` (a service principal) or "

@@ -36,6 +36,14 @@ GET_GATEWAY = "GET of the gateway"
 BACKEND_HEALTH = "backend health"
 
 
+# Where the process that runs the provider finds ARM when it is not the public cloud's
+# (a sovereign cloud's endpoint, or the end-to-end run's loopback ARM): read where the check
+# runs, like the credential, so the pickled provider in the state stays the same everywhere.
+# Its TLS is verified against the system's trust store or REQUESTS_CA_BUNDLE (azure-core's
+# requests transport trusts the environment).
+ARM_ENDPOINT_VARIABLE = "AKSBG_ARM_ENDPOINT"
+
+
 class GatewayReadError(Exception):
     """Reading the gateway failed; `transient` if waiting may clear it, `retry_after` when the
     server said how long to wait first (a 429's Retry-After)."""
@@ -79,7 +87,7 @@ class GatewayRef:
         return cls(found["subscription"], found["group"], found["name"])
 
 
-def timeouts(deadline: Deadline, what: str) -> dict[str, float]:
+def timeouts(deadline: Deadline, what: str) -> dict[str, Any]:
     """azure-core's per-request `connection_timeout` and `read_timeout` (RequestsTransport.send
     reads both from the request's options), cut to what is left of the deadline."""
     left = deadline.remaining()
@@ -364,7 +372,8 @@ def _expect(value: Any, kind: type, where: str, optional: bool = False) -> Any:
     if value is None and optional:
         return kind()
     if not isinstance(value, kind) or isinstance(value, bool):
-        wanted = {dict: "an object", list: "an array", str: "a string"}[kind]
+        names: dict[type, str] = {dict: "an object", list: "an array", str: "a string"}
+        wanted = names[kind]
         raise _ShapeError(f"{where} is {_kind(value)}, not {wanted}")
     return value
 
@@ -377,7 +386,8 @@ def _checked(what: str, document: Any, check: Callable[[Any], None]) -> dict[str
         raise GatewayReadError(
             f"ARM's answer to {what} is not the documented shape: {err}", transient=False
         ) from None
-    return document
+    checked: dict[str, Any] = document
+    return checked
 
 
 def gateway_document(document: Any) -> dict[str, Any]:

@@ -20,9 +20,10 @@ from typing import Any
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
 from live_gateway.arm import GatewayReadError
+from live_gateway.deadline import Clock, Deadline, Sleep
 from live_gateway.listeners import certificate_findings, certificate_states
 from live_gateway.providers import PROVIDER_KEY, _ArmAccess
-from live_gateway.waiting import Clock, Gateway, Sleep
+from live_gateway.waiting import Gateway, pause
 
 CERTIFICATES_INSTALLED_TYPE = "pulumi-python:dynamic/cutover:CertificatesInstalled"
 OUTCOME_KEYS = ("installed", "message", "seen")
@@ -37,14 +38,13 @@ def wait_until_installed(
     sleep: Sleep = time.sleep,
 ) -> tuple[bool, str, dict[str, Any]]:
     """(installed, message, what was seen): every certificate name -> secret on the gateway."""
-    start = clock()
-    deadline = start + timeout_seconds
+    deadline = Deadline(timeout_seconds, clock, sleep, grace=poll_seconds)
     findings: list[str] = []
     seen: dict[str, Any] = {}
     failure: GatewayReadError | None = None
     while True:
         try:
-            states = certificate_states(gateway.gateway())
+            states = certificate_states(gateway.gateway(deadline))
             failure, seen = None, dict(sorted(states.items()))
             findings = [
                 finding
@@ -58,11 +58,9 @@ def wait_until_installed(
             failure = err
             if not err.transient:
                 break
-        remaining = deadline - clock()
-        if remaining <= 0:
+        if not pause(failure, poll_seconds, deadline):
             break
-        sleep(min(poll_seconds, remaining))
-    waited = round(clock() - start)
+    waited = round(deadline.elapsed())
     if failure is not None:
         what = f"could not read the gateway's certificates ({failure})"
     else:

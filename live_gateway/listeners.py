@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from live_gateway.arm import GatewayReadError
+from live_gateway.deadline import Clock, Deadline, Sleep
 from live_gateway.serving import SUCCEEDED
-from live_gateway.waiting import Clock, Gateway, Outcome, Sleep
+from live_gateway.waiting import Gateway, Outcome, pause
 
 
 @dataclass(frozen=True)
@@ -211,25 +212,22 @@ def wait_until_https(
     sleep: Sleep = time.sleep,
 ) -> Outcome:
     """Looks at the gateway until every route is served over HTTPS or the bound runs out."""
-    start = clock()
-    deadline = start + timeout_seconds
+    deadline = Deadline(timeout_seconds, clock, sleep, grace=poll_seconds)
     verdict: HttpsVerdict | None = None
     failure: GatewayReadError | None = None
     while True:
         try:
-            verdict, failure = judge_https(gateway.gateway(), routes), None
+            verdict, failure = judge_https(gateway.gateway(deadline), routes), None
             if verdict.serving:
                 hosts = ", ".join(sorted({route.host for route in routes}))
-                return Outcome(True, round(clock() - start), f"HTTPS for {hosts}", verdict.seen)
+                return Outcome(True, round(deadline.elapsed()), f"HTTPS for {hosts}", verdict.seen)
         except GatewayReadError as err:
             failure = err
             if not err.transient:
                 break
-        remaining = deadline - clock()
-        if remaining <= 0:
+        if not pause(failure, poll_seconds, deadline):
             break
-        sleep(min(poll_seconds, remaining))
-    waited = round(clock() - start)
+    waited = round(deadline.elapsed())
     if failure is not None:
         message = f"could not read the gateway's listeners ({failure}) after {waited} s"
     else:

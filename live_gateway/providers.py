@@ -20,6 +20,7 @@ use, and whatever is left (a bug here, a library's surprise) becomes that same o
 
 from __future__ import annotations
 
+import os
 from ipaddress import IPv4Network
 from typing import Any
 
@@ -32,7 +33,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from live_gateway.arm import ArmGateway, GatewayReadError, first_line
+from live_gateway.arm import ARM_ENDPOINT_VARIABLE, ArmGateway, GatewayReadError, first_line
 from live_gateway.caller import caller_credential
 from live_gateway.listeners import HttpsRoute, wait_until_https
 from live_gateway.serving import Expectation, addresses_in
@@ -83,7 +84,7 @@ class _ArmAccess:
         return ArmGateway(
             gateway_id,
             caller_credential(self.authority_host, self.ca_bundle),
-            self.arm_endpoint,
+            self.arm_endpoint or os.environ.get(ARM_ENDPOINT_VARIABLE) or None,
             self.ca_bundle,
             operation_poll_seconds=min(self.poll_seconds, 5),
         )
@@ -176,6 +177,9 @@ class RetireGuardProvider(_ArmAccess, ResourceProvider):
         if not _is_known(gateway_id):
             return CheckResult(news, [])
         color, cidr = news.get("retiredColor"), news.get("subnetCidr")
+        doing = "replacing" if news.get("change") == "replace" else "retiring"
+        done = "replaced" if news.get("change") == "replace" else "retired"
+        verb = "replace" if news.get("change") == "replace" else "retire"
         try:
             still = self._addresses(str(gateway_id), str(cidr))
         except Exception as err:
@@ -187,7 +191,7 @@ class RetireGuardProvider(_ArmAccess, ResourceProvider):
                     CheckFailure(
                         "",
                         f"cannot tell whether the gateway still sends traffic to {color} "
-                        f"({err}), so {color} is not retired; the principal running Pulumi "
+                        f"({err}), so {color} is not {done}; the principal running Pulumi "
                         "needs Reader on the gateway",
                     )
                 ],
@@ -200,8 +204,8 @@ class RetireGuardProvider(_ArmAccess, ResourceProvider):
                         "",
                         f"the live gateway still has {len(still)} backend address(es) in "
                         f"{color}'s subnet {cidr} ({', '.join(still)}): {color} is serving, "
-                        f"so retiring it would cut those requests; cut over first (active: "
-                        f"the other color), confirm with `pulumi up`, then retire {color}",
+                        f"so {doing} it would cut those requests; cut over first (active: "
+                        f"the other color), confirm with `pulumi up`, then {verb} {color}",
                     )
                 ],
             )

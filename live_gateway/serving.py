@@ -21,6 +21,8 @@ SUCCEEDED = "Succeeded"
 # Get-AzApplicationGatewayBackendHealth show the same state as Healthy/Unhealthy, so both
 # spellings of "serving" are accepted; anything else (Down, Partial, Draining, Unknown) is not.
 SERVING_HEALTH = frozenset({"up", "healthy"})
+# What a server reported without a health field, or not reported at all, is: not known to serve.
+UNKNOWN = "Unknown"
 
 
 @dataclass(frozen=True)
@@ -85,39 +87,56 @@ def _last_segment(resource_id: str) -> str:
     return resource_id.rstrip("/").rsplit("/", 1)[-1]
 
 
-def health_by_address(health: Mapping[str, Any], pools: Sequence[str]) -> dict[str, str]:
+def health_by_address(
+    health: Mapping[str, Any],
+    pools: Sequence[str],
+    listed: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, str]:
     """Address -> health for the servers of `pools`; the worst entry wins when one repeats.
 
     An address is listed once per HTTP setting of its pool, so one address can appear healthy
-    for one setting and down for another: then it does not serve every route.
+    for one setting and down for another: then it does not serve every route. `listed` (pool ->
+    the addresses the gateway has in it) makes an address that health does not report under that
+    same pool Unknown: its probe there has not run, whatever another pool says of the address.
     """
     wanted = {name.casefold() for name in pools}
     found: dict[str, str] = {}
+    reported: dict[str, set[str]] = {name: set() for name in wanted}
     for entry in health.get("backendAddressPools") or []:
         pool_id = str((entry.get("backendAddressPool") or {}).get("id", ""))
         # ARM names are case-insensitive; the spec's own example spells the segment
         # "backendaddressPools". The pool name is the last segment either way.
-        if _last_segment(pool_id).casefold() not in wanted:
+        pool = _last_segment(pool_id).casefold()
+        if pool not in wanted:
             continue
         for settings in entry.get("backendHttpSettingsCollection") or []:
             for server in settings.get("servers") or []:
                 address = str(server.get("address", ""))
-                state = str(server.get("health", "Unknown"))
-                if found.get(address, "Up").casefold() in SERVING_HEALTH:
-                    found[address] = state
+                state = str(server.get("health", UNKNOWN))
+                reported[pool].add(address)
+                _worst(found, address, state)
+    for name, addresses in (listed or {}).items():
+        for address in addresses:
+            if address not in reported.get(name.casefold(), set()):
+                _worst(found, address, UNKNOWN)
     return found
+
+
+def _worst(found: dict[str, str], address: str, state: str) -> None:
+    # A state that does not serve is kept: a later healthy entry cannot undo it.
+    if found.get(address, "Up").casefold() in SERVING_HEALTH:
+        found[address] = state
 
 
 def sighting(
     gateway: Mapping[str, Any], pools: Sequence[str], health: Mapping[str, Any] | None = None
 ) -> Sighting:
     on_gateway = {name.casefold(): addresses for name, addresses in gateway_pools(gateway).items()}
+    present = {name: on_gateway[name.casefold()] for name in pools if name.casefold() in on_gateway}
     return Sighting(
         provisioning_state=str((gateway.get("properties") or {}).get("provisioningState", "")),
-        pools={
-            name: on_gateway[name.casefold()] for name in pools if name.casefold() in on_gateway
-        },
-        health=None if health is None else health_by_address(health, pools),
+        pools=present,
+        health=None if health is None else health_by_address(health, pools, present),
     )
 
 
@@ -208,10 +227,10 @@ def judge(expect: Expectation, seen: Sighting) -> Verdict:
     if seen.health is None:
         return Verdict(False, "backend health not read yet", "", summary, needs_health=True)
     unhealthy = [
-        a for a in in_active if seen.health.get(a, "Unknown").casefold() not in SERVING_HEALTH
+        a for a in in_active if seen.health.get(a, UNKNOWN).casefold() not in SERVING_HEALTH
     ]
     if unhealthy:
-        states = [f"{a} {seen.health.get(a, 'Unknown')}" for a in unhealthy]
+        states = [f"{a} {seen.health.get(a, UNKNOWN)}" for a in unhealthy]
         return no(
             f"{len(unhealthy)} of {len(in_active)} addresses in {active}'s subnet are not healthy "
             f"({_listing(states)})",

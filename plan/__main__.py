@@ -1,9 +1,8 @@
-"""`python -m plan [BASE] [HEAD]`: what changing a stack's config from BASE to HEAD would do.
+"""`python -m plan [BASE] HEAD`: what changing a stack's config from BASE to HEAD would do.
 
 Both configs run through the real program under Pulumi's mocks; no cloud, no credentials and no
-Pulumi CLI are needed, so it also serves pull requests from forks. Exit status: 0 the change is
-acceptable, 1 a mandatory policy or a transition rule refuses it, 2 a stack file, its config or
-the stack name is invalid, 3 the plan itself failed (a bug: the traceback says where).
+Pulumi CLI are needed, so it also serves pull requests from forks. With HEAD alone it plans a new
+stack (everything it would create); `--base-ref REF` takes BASE from git instead.
 """
 
 from __future__ import annotations
@@ -15,30 +14,74 @@ import sys
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import config
 from config import support_window, transition
 from config.stack_file import StackFile, StackFileError, read_stack_file
 from plan.diff import diff
-from plan.evaluate import PROGRAM_DIR, ProgramError, as_config_text, evaluate_both
-from plan.policy_check import check, mandatory
+from plan.evaluate import (
+    PROGRAM_DIR,
+    Evaluation,
+    ProgramError,
+    as_config_text,
+    evaluate,
+    evaluate_both,
+)
+from plan.git_base import GitBaseError, read_at
+from plan.headline import describe
+from plan.notes import Notes
+from plan.policy_check import check, mandatory, weakened
 from plan.render import PlanReport, render
+from plan.revert import revert_refusals
+from plan.verdict import judge
 
 EXIT_REFUSED = 1
 EXIT_INVALID = 2
 EXIT_FAILED = 3
 
 
-def _stack_name(path: Path) -> str:
+DEFAULT_BASE = PROGRAM_DIR / "Pulumi.blue.yaml"
+DEFAULT_HEAD = PROGRAM_DIR / "Pulumi.green.yaml"
+
+_EPILOG = f"""\
+stack files:
+  none         the sample flip: {DEFAULT_BASE.name} -> {DEFAULT_HEAD.name}
+  HEAD         a new stack: everything HEAD would create, its checks and policies;
+               with --base-ref REF, BASE is HEAD as it is at REF (a new stack if absent there)
+  BASE HEAD    the change from BASE to HEAD
+The stack is named after HEAD, which must be called Pulumi.<stack>.yaml, unless --stack names it.
+
+exit status:
+  0  the change is acceptable
+  1  refused: a mandatory policy, or a change the last deployment must not take ("refused:" lines)
+  2  invalid input: a stack file, its config, the stack name, --base-ref or --policy-config
+     (one "error:" line naming the file and the key)
+  3  the plan itself failed (a bug in the plan: the traceback says where)
+"""
+
+
+class UsageError(Exception):
+    """Arguments that do not name a plan: one line, exit 2."""
+
+
+def stack_name_of(path: Path) -> str | None:
+    """The stack a file is for, as the CLI names its stack files (Pulumi.<stack>.yaml), or None."""
     name = path.name
     if name.startswith("Pulumi.") and name.endswith((".yaml", ".yml")):
-        return name.removeprefix("Pulumi.").rsplit(".", 1)[0]
-    return "plan"
+        stack = name.removeprefix("Pulumi.").rsplit(".", 1)[0]
+        return stack or None
+    return None
 
 
 def _parse(stack_file: StackFile) -> config.StackConfig:
     """The config the program would see: every value as the text the CLI passes."""
-    own = {key: as_config_text(value) for key, value in config.own_keys(stack_file.config).items()}
+    prefix = f"{config.PROJECT}:"
+    own = {
+        key.removeprefix(prefix): as_config_text(value)
+        for key, value in stack_file.config.items()
+        if key.startswith(prefix)
+    }
     try:
         return config.parse(own)
     except config.ConfigError as err:
@@ -59,93 +102,170 @@ def _prefixes(label: str, stack: str, configs: dict[Path, config.StackConfig]) -
     return prefixes
 
 
-def _note_foreign_keys(stack_file: StackFile) -> None:
-    if stack_file.foreign_keys:
-        keys = ", ".join(config.printable_key(key) for key in stack_file.foreign_keys)
-        print(
-            f"note: {stack_file.path}: ignored {keys}: this program reads only "
-            f"{config.PROJECT}:<key> (the Pulumi CLI hands other namespaces to their own "
-            "provider or project)",
-            file=sys.stderr,
-        )
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="plan", description=__doc__.splitlines()[0])
-    parser.add_argument("base", nargs="?", type=Path)
-    parser.add_argument("head", nargs="?", type=Path)
-    parser.add_argument(
-        "--stack", help="stack name both configs are evaluated as (default: HEAD's)"
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="plan",
+        description=__doc__.splitlines()[0],
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--new-stack",
-        action="store_true",
-        help="judge the one stack file given as a new stack's first deployment",
+        "files",
+        nargs="*",
+        type=Path,
+        metavar="STACK_FILE",
+        help="[BASE] HEAD, see below (default: the sample flip)",
     )
-    parser.add_argument("--format", choices=("text", "markdown"), default="text")
-    parser.add_argument("--no-policies", action="store_true", help="skip the policy pack")
+    parser.add_argument(
+        "--base-ref",
+        metavar="REF",
+        help="take BASE from git: HEAD as it is at REF (a branch, tag or commit), e.g. main",
+    )
+    parser.add_argument(
+        "--stack",
+        metavar="NAME",
+        help="stack name both configs are evaluated as (default: from HEAD's Pulumi.<stack>.yaml)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        help="text for a terminal (default), markdown for a job summary, json for a comparison "
+        "with the engine's preview",
+    )
+    parser.add_argument(
+        "--no-policies", action="store_true", help="skip the policy pack (default: run it)"
+    )
     parser.add_argument(
         "--policy-config",
         type=Path,
-        help="JSON policy config, as `pulumi preview --policy-pack-config` takes it",
+        metavar="FILE",
+        help="JSON policy config, as `pulumi preview --policy-pack-config` takes it "
+        "(default: the pack's own levels)",
     )
-    args = parser.parse_args(argv)
-    if args.new_stack:
-        # One file: the stack that does not exist yet is judged against nothing.
-        args.head = args.head or args.base or PROGRAM_DIR / "Pulumi.blue.yaml"
-        args.base = args.head
-    args.base = args.base or PROGRAM_DIR / "Pulumi.blue.yaml"
-    args.head = args.head or PROGRAM_DIR / "Pulumi.green.yaml"
-    stack = args.stack or _stack_name(args.head)
+    return parser
 
-    # Without --stack the stack is named after the head file, so that file is what to rename.
-    stack_label = (
-        f"--stack {config.printable_key(stack)}"
-        if args.stack
-        else f"{args.head} (its name gives the stack name; --stack sets another)"
-    )
+
+def _stack_files(
+    args: argparse.Namespace, notes: Notes
+) -> tuple[StackFile | None, StackFile, str | None, str]:
+    """(base, head, base label, head label); no base for a new stack."""
+    files: list[Path] = args.files
+    if len(files) > 2:
+        raise UsageError(f"at most two stack files, BASE and HEAD; got {len(files)}")
+    if args.base_ref is not None and len(files) != 1:
+        raise UsageError("--base-ref takes the head stack file alone: plan --base-ref REF HEAD")
+    if not files:
+        files = [DEFAULT_BASE, DEFAULT_HEAD]
+    # Notes and errors name a file as it was given, as the reader's own errors do; the report's
+    # title names it relative to here.
+    head_path = files[-1]
+    head_label = os.path.relpath(head_path)
+    head = read_stack_file(head_path)
+    notes.about(head, str(head_path))
+    if len(files) == 2:
+        base_label = os.path.relpath(files[0])
+        base = read_stack_file(files[0])
+        notes.about(base, str(files[0]))
+    elif args.base_ref is not None:
+        base_label = f"{args.base_ref}:{head_label}"
+        data = read_at(args.base_ref, head_path)
+        if data is None:
+            notes.add("note", str(head_path), f"not in {args.base_ref}: planned as a new stack")
+            return None, head, None, head_label
+        base = read_stack_file(Path(f"{args.base_ref}:{head_path}"), data=data)
+        notes.about(base, str(base.path))
+    else:
+        return None, head, None, head_label
+    return base, head, base_label, head_label
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    notes = Notes()
     try:
-        base_file, head_file = read_stack_file(args.base), read_stack_file(args.head)
-        for stack_file in {f.path: f for f in (base_file, head_file)}.values():
-            _note_foreign_keys(stack_file)
-        base_cfg, head_cfg = _parse(base_file), _parse(head_file)
-        prefixes = _prefixes(stack_label, stack, {args.base: base_cfg, args.head: head_cfg})
-        base_facts = transition.facts_of(base_cfg, prefixes[args.base])
-        head_facts = transition.facts_of(head_cfg, prefixes[args.head])
+        try:
+            base_file, head_file, base_label, head_label = _stack_files(args, notes)
+        finally:
+            for line in notes.lines:
+                print(line, file=sys.stderr)
+            printed = set(notes.lines)
+        stack = args.stack or stack_name_of(head_file.path)
+        if stack is None:
+            raise UsageError(
+                f"{head_file.path}: no stack name in this file's name; call it Pulumi.<stack>.yaml "
+                "as the Pulumi CLI does, or pass --stack NAME"
+            )
+        # Without --stack the stack is named after the head file, so that file is what to rename.
+        stack_label = (
+            f"--stack {config.printable_key(stack)}"
+            if args.stack
+            else f"{head_file.path} (its name gives the stack name; --stack sets another)"
+        )
+        head_cfg = _parse(head_file)
+        base_cfg = _parse(base_file) if base_file else None
+        configs = {head_file.path: head_cfg} | ({base_file.path: base_cfg} if base_file else {})
+        prefixes = _prefixes(stack_label, stack, configs)  # type: ignore[arg-type]
+        head_facts = transition.facts_of(head_cfg, prefixes[head_file.path])
+        base_facts = (
+            transition.facts_of(base_cfg, prefixes[base_file.path])
+            if base_file and base_cfg
+            else None
+        )
         # The rules the program applies through its reference to its own stack, applied here to
         # the base as the last deployment. A refused head is still evaluated, as a first
         # deployment would be, so the plan shows what it would have done.
-        deployed = None if args.new_stack else base_facts
-        refusals = [
-            f"refused: {err}"
-            for err in (transition.refusals(deployed, head_facts) if deployed else [])
-        ]
+        # What Azure and AKS refuse mid-deployment; plan/verdict.py words them with the rest.
+        refused = transition.refusals(base_facts, head_facts) if base_facts else []
+        refusals: list[str] = []
         # Whether each cluster's minor is inside AKS's support window today, judged as the
         # program judges it: a cluster the base does not run is created.
-        window = support_window.judge(head_cfg, deployed, datetime.now(UTC).date())
+        window = support_window.judge(head_cfg, base_facts, datetime.now(UTC).date())
         refusals += [f"refused: {err}" for err in window.refusals]
+        for warning in window.warnings:
+            notes.add("warning", str(head_file.path), warning)
         # The program refuses the same things itself; the plan has judged them, so it evaluates
-        # a refused head as already deployed, and the base as the deployment it is.
-        previous = head_facts if refusals or deployed is None else base_facts
-        base, head = evaluate_both(
-            base_file.config,
-            head_file.config,
-            stack,
-            head_previous={transition.OUTPUT: previous.to_output()},
-            base_previous={transition.OUTPUT: base_facts.to_output()},
-        )
-    except (StackFileError, ProgramError) as err:
+        # a refused head or a new stack as already deployed. The base is taken as deployed and
+        # verified serving its active color, as the program records it after a converged `up`.
+        if base_file is None or base_facts is None or base_cfg is None:
+            base = Evaluation()
+            head = evaluate(
+                head_file.config,
+                stack,
+                previous_outputs={transition.OUTPUT: head_facts.to_output()},
+            )
+        else:
+            deployed = {**base_facts.to_output(), "servingColor": base_cfg.active}
+            head_previous = head_facts.to_output() if refused or refusals else deployed
+            base, head = evaluate_both(
+                base_file.config,
+                head_file.config,
+                stack,
+                head_previous={transition.OUTPUT: head_previous},
+                # The base converged: the deployment before it served its active color too.
+                base_previous={transition.OUTPUT: deployed},
+            )
+            # The safety invariants on the evaluated diff, both ways (plan/verdict.py); the
+            # program applies the same judge against its last deployment (plan/judge.py).
+            verdict = judge(
+                base, head, base_cfg, head_cfg, prefixes[head_file.path], serving=base_cfg.active
+            )
+            refusals += list(verdict.refusals)
+    except (StackFileError, ProgramError, GitBaseError, UsageError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID
 
     policy_lines: list[str] = []
+    weakened_policies: list[str] = []
     refused_by_policy = 0
+    policy_config = None
     if not args.no_policies:
         try:
             policy_config = (
                 json.loads(args.policy_config.read_text()) if args.policy_config else None
             )
             violations = check(head, policy_config)
+            weakened_policies = weakened(policy_config)
         except (OSError, ValueError) as err:
             print(f"error: --policy-config {args.policy_config}: {err}", file=sys.stderr)
             return EXIT_INVALID
@@ -157,20 +277,34 @@ def main(argv: list[str] | None = None) -> int:
         refused_by_policy = len(mandatory(violations))
 
     plan = diff(base, head)
+    created = sum(1 for c in plan.changes.values() if c.action == "create")
     report = PlanReport(
-        base_label=os.path.relpath(args.base),
-        head_label=os.path.relpath(args.head),
+        base_label=base_label,
+        head_label=head_label,
         stack=stack,
-        base_active=base_cfg.active,
+        base_active=base_cfg.active if base_cfg else None,
         head_active=head_cfg.active,
         plan=plan,
         policy_lines=tuple(policy_lines),
         policies_ran=not args.no_policies,
         arm_targets=tuple(head.engine_urn(urn) for urn in plan.arming),
+        weakened_policies=tuple(weakened_policies),
+        safety_refusals=tuple(refusals),
+        headline=describe(base_cfg, head_cfg, plan, created),
+        revert=_revert(base_facts, head_facts, base, policy_config, not args.no_policies),
+        notes=tuple(notes.lines),
+        engine_urns={
+            **{urn: base.engine_urn(urn) for urn in base.resources},
+            **{urn: head.engine_urn(urn) for urn in head.resources},
+        },
+        head_resources=tuple(
+            sorted(head.engine_urn(urn) for urn, reg in head.resources.items() if reg.custom)
+        ),
     )
     sys.stdout.write(render(report, args.format))
-    for warning in window.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+    for line in notes.lines:
+        if line.startswith("warning: ") and line not in printed:
+            print(line, file=sys.stderr)
     for refusal in refusals:
         print(refusal, file=sys.stderr)
     if refused_by_policy:
@@ -179,6 +313,20 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     return EXIT_REFUSED if refusals or refused_by_policy else 0
+
+
+def _revert(
+    base_facts: transition.DeployedFacts | None,
+    head_facts: transition.DeployedFacts,
+    base: Evaluation,
+    policy_config: dict[str, Any] | None,
+    policies: bool,
+) -> str:
+    """The revert verdict, as the report's first line says it."""
+    if base_facts is None:
+        return "a new stack: nothing to revert to"
+    found = revert_refusals(base_facts, head_facts, base, policy_config, policies)
+    return "its revert is accepted" if not found else f"its revert is refused: {found[0]}"
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -8,12 +8,14 @@ every invoke and every stack reference read.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import multiprocessing
 import runpy
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -21,9 +23,11 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime import rpc, settings
+from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from plan.cloud_mocks import STACK_REFERENCE, CloudMocks
 
@@ -118,11 +122,34 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.evaluation = evaluation
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
         if request.type == STACK_TYPE:
-            return response
+            return super().RegisterResource(request)
+        # MockMonitor.RegisterResource (pulumi 3.272 runtime/mocks.py), with the request's
+        # inputs deserialized once for the mocks and the record alike: per resource, the
+        # deserialization is one of the largest costs of an evaluation.
+        urn = self.make_urn(request.parent, request.type, request.name)
+        _ensure_event_loop()  # resource references deserialize through the loop
+        wire = rpc.deserialize_properties(request.object)
+        id_, state = self.mocks.new_resource(
+            pulumi.runtime.MockResourceArgs(
+                typ=request.type,
+                name=request.name,
+                inputs=wire,
+                provider=request.provider,
+                resource_id=request.importId,
+                custom=request.custom or False,
+                transforms=pulumi_mocks._resolve_callbacks(request.transforms),
+            )
+        )
+        state_proto = _sync_await(rpc.serialize_properties(state, {}))
+        # Mocks answer an id for every resource they create (plan/cloud_mocks.py).
+        resource_id = id_ or ""
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
+        response = resource_pb2.RegisterResourceResponse(
+            urn=urn, id=resource_id, object=state_proto
+        )
         secrets: set[str] = set()
-        inputs = _unwrap(rpc.deserialize_properties(request.object), "", secrets)
+        inputs = _unwrap(wire, "", secrets)
         timeouts = request.customTimeouts
         self.evaluation.resources[response.urn] = Registration(
             urn=response.urn,
@@ -205,15 +232,18 @@ def evaluate(
     mocks: pulumi.runtime.Mocks | None = None,
     preview: bool = False,
     previous_outputs: dict[str, Any] | None = None,
+    into: Evaluation | None = None,
 ) -> Evaluation:
     """Evaluates the program once for `config`: fully qualified keys, values as the CLI passes.
 
     `mocks` answer in place of the cloud (default: CloudMocks); `preview` runs it as
     `pulumi preview` would, where `pulumi.runtime.is_dry_run()` is true. `previous_outputs` are
     the stack's outputs from its last deployment, as the program's reference to its own stack
-    reads them (default CloudMocks only); None evaluates a first deployment.
+    reads them (default CloudMocks only); None evaluates a first deployment. `into` receives
+    the record as it is made, so a caller can read what a failing program registered and
+    exported before it failed, as the engine keeps it.
     """
-    evaluation = Evaluation()
+    evaluation = into if into is not None else Evaluation()
     cloud = mocks or CloudMocks(previous_outputs)
     monitor = RecordingMonitor(cloud, evaluation)
     pulumi.runtime.set_mocks(
@@ -235,7 +265,8 @@ def evaluate(
     if str(program_dir) not in sys.path:
         sys.path.insert(0, str(program_dir))
     try:
-        _sync_await(run_in_stack(lambda: _run_program(main)))
+        with _without_stack_traces():
+            _sync_await(run_in_stack(lambda: _run_program(main)))
     except pulumi.RunError as err:
         raise ProgramError(str(err)) from None
     finally:
@@ -259,6 +290,25 @@ def _warnings_into(evaluation: Evaluation) -> logging.Logger:
     logger.propagate = False
     logger.handlers = [_Recorder(evaluation)]
     return logger
+
+
+@contextlib.contextmanager
+def _without_stack_traces() -> Iterator[None]:
+    """Registrations without the source stack trace the SDK attaches to each.
+
+    For every resource the SDK walks the Python stack with `traceback.extract_stack` (reading
+    each frame's source line) and turns every frame's file into a URI (pulumi 3.272
+    runtime/resource.py `_get_stack_trace`, called by register_resource and read_resource), for
+    the engine to point its messages at the program's source. The mock monitor never reads it
+    and the record holds no such field, so leaving it empty changes nothing recorded; it was a
+    sixth of an evaluation's time.
+    """
+    saved = sdk_resource._get_stack_trace
+    sdk_resource._get_stack_trace = source_pb2.StackTrace
+    try:
+        yield
+    finally:
+        sdk_resource._get_stack_trace = saved
 
 
 def as_config_text(value: Any) -> str:

@@ -103,6 +103,22 @@ def check(evaluation: Evaluation, config: PolicyConfig | None = None) -> list[Vi
     return violations
 
 
+def weakened(config: PolicyConfig | None = None) -> list[str]:
+    """The policies `config` disables or lowers from the pack's own level, as "name (level)",
+    in pack order: what "no violation" does not vouch for."""
+    settings, own = _resolve(config or {}), _resolve({})
+    rank = {
+        EnforcementLevel.DISABLED: 0,
+        EnforcementLevel.ADVISORY: 1,
+        EnforcementLevel.MANDATORY: 2,
+    }
+    return [
+        f"{policy.name} ({settings[policy.name].level.value})"
+        for policy in POLICIES
+        if rank.get(settings[policy.name].level, 2) < rank.get(own[policy.name].level, 2)
+    ]
+
+
 def mandatory(violations: list[Violation]) -> list[Violation]:
     return [v for v in violations if v.mandatory]
 

@@ -2,29 +2,55 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from live_gateway.preflight_provider import PREFLIGHT_TYPE
 from live_gateway.providers import GATEWAY_SERVES_TYPE, RETIRE_GUARD_TYPE
-from plan.diff import Plan, Step
+from plan import values
+from plan.diff import HELM_RELEASE, Plan, Step
+from plan.headline import Headline
 
-Format = Literal["text", "markdown"]
+Format = Literal["text", "markdown", "json"]
+
+
+# Changed properties shown under one step; the rest are counted.
+_VALUES_SHOWN = 8
 
 
 @dataclass(frozen=True)
 class PlanReport:
-    base_label: str
+    # None for a new stack, which has no base.
+    base_label: str | None
     head_label: str
     stack: str
-    base_active: str
+    base_active: str | None
     head_active: str
     plan: Plan
     policy_lines: tuple[str, ...]
     policies_ran: bool
+    # What the change is, and whether its revert is accepted: the report's first line.
+    headline: Headline
+    revert: str
     # Engine URNs of the providers to arm before the break-glass `up --refresh`.
     arm_targets: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    # Policies the policy config makes advisory or disables: "all passed" would overstate.
+    weakened_policies: tuple[str, ...] = ()
+    # The safety invariants' refusals (plan/verdict.py); empty when every invariant holds.
+    safety_refusals: tuple[str, ...] = ()
+    # The mocks' URN of each resource -> the URN the engine gives it (Evaluation.engine_urn).
+    engine_urns: dict[str, str] = field(default_factory=dict)
+    # Engine URNs of the head's custom resources: what the state holds after the `up`.
+    head_resources: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        if self.base_label is None:
+            return f"new stack {self.head_label}"
+        return f"{self.base_label} -> {self.head_label}"
 
 
 def _where(step: Step) -> str:
@@ -40,6 +66,42 @@ def _where(step: Step) -> str:
     return reg.provider.rsplit("::", 1)[-1].removesuffix("-kubernetes")
 
 
+def _object(step: Step) -> str:
+    """A Kubernetes object's `namespace/name` in its cluster, beside its Pulumi name."""
+    reg = step.change.after if step.kind == "create" else step.change.before
+    reg = reg or step.change.after or step.change.before
+    if reg is None or not reg.type.startswith("kubernetes:"):
+        return ""
+    source = reg.inputs if reg.type == HELM_RELEASE else reg.inputs.get("metadata") or {}
+    name, namespace = source.get("name"), source.get("namespace")
+    if not isinstance(name, str):
+        return ""
+    return f"{namespace}/{name}" if isinstance(namespace, str) and namespace else name
+
+
+def _values(step: Step) -> list[str]:
+    """Old -> new of each changed property, on an update and on a replacement's create."""
+    change = step.change
+    shows = (step.kind == "update") or (step.kind == "create" and change.action == "replace")
+    if not shows or change.before is None or change.after is None:
+        return []
+    lines = values.changes(change.before, change.after, change.changed[:_VALUES_SHOWN])
+    if len(change.changed) > _VALUES_SHOWN:
+        lines.append(f"... and {len(change.changed) - _VALUES_SHOWN} more changed")
+    return lines
+
+
+def _resource(step: Step) -> str:
+    obj = _object(step)
+    return f"{step.change.type} {step.change.name}" + (f" ({obj})" if obj else "")
+
+
+def _traffic(report: PlanReport, number: int) -> str:
+    if report.headline.traffic_step != number:
+        return ""
+    return f"traffic moves to {report.head_active} here"
+
+
 def _detail(step: Step) -> str:
     own_reason = step.kind not in ("state-only", "drop")
     parts = [p for p in (step.note, step.change.reason if own_reason else "") if p]
@@ -51,12 +113,14 @@ def _summary(report: PlanReport) -> list[str]:
     counts = Counter(c.action for c in plan.changes.values())
     cloud = [c for c in plan.changes.values() if c.touches_cloud]
     cloud_touched = [c for c in plan.touched if c.touches_cloud]
-    flip = (
-        f"active: {report.base_active} -> {report.head_active}"
-        if report.base_active != report.head_active
-        else f"active: {report.head_active} (unchanged)"
-    )
+    if report.base_active is None:
+        flip = f"active: {report.head_active} (a new stack)"
+    elif report.base_active != report.head_active:
+        flip = f"active: {report.base_active} -> {report.head_active}"
+    else:
+        flip = f"active: {report.head_active} (unchanged)"
     return [
+        f"change: {report.headline.text}; {report.revert}",
         flip,
         f"{len(plan.changes)} resources: {counts['create']} to create, {counts['replace']} to "
         f"replace, {counts['update']} to update, {counts['delete']} to delete, "
@@ -115,11 +179,40 @@ def _preflight_line(inputs: dict[str, Any]) -> str:
 
 
 def render(report: PlanReport, fmt: Format) -> str:
+    if fmt == "json":
+        return _json(report)
     return _markdown(report) if fmt == "markdown" else _text(report)
 
 
+def _json(report: PlanReport) -> str:
+    """The steps for tools: what `pulumi preview --json` is compared with (e2e/compare.py)."""
+    steps = [
+        {
+            "kind": step.kind,
+            "urn": report.engine_urns.get(step.change.urn, step.change.urn),
+            "type": step.change.type,
+            "name": step.change.name,
+            "cluster": _where(step),
+            "why": _detail(step),
+        }
+        for step in report.plan.steps
+    ]
+    document = {
+        "stack": report.stack,
+        "base": report.base_label,
+        "head": report.head_label,
+        "activeBefore": report.base_active,
+        "activeAfter": report.head_active,
+        "armFirst": list(report.arm_targets),
+        "steps": steps,
+        "resources": list(report.head_resources),
+        "policies": list(report.policy_lines) if report.policies_ran else None,
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
 def _text(report: PlanReport) -> str:
-    lines = [f"Offline plan for stack '{report.stack}': {report.base_label} -> {report.head_label}"]
+    lines = [f"Offline plan for stack '{report.stack}': {report.title}"]
     lines += [f"  {line}" for line in _summary(report)]
     lines.append("")
     lines += _break_glass(report, code="")
@@ -127,37 +220,58 @@ def _text(report: PlanReport) -> str:
         lines.append("Steps, in the order the engine runs them:")
         for number, step in enumerate(report.plan.steps, 1):
             where = _where(step)
+            traffic = _traffic(report, number)
             lines.append(
-                f"  {number:>2}. {step.kind:<10} {step.change.type} {step.change.name}"
+                f"  {number:>2}. {step.kind:<10} {_resource(step)}"
                 + (f" [{where}]" if where else "")
                 + (f"  ({_detail(step)})" if _detail(step) else "")
+                + (f"  <- {traffic}" if traffic else "")
             )
+            lines += [f"{'':>17}{line}" for line in _values(step)]
     else:
         lines.append("No changes.")
     lines.append("")
     lines += _live_section(report, bullet="  ")
+    lines += _safety_section(report, bullet="  ")
     lines += _policy_section(report, bullet="  ")
     return "\n".join(lines) + "\n"
 
 
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
 def _markdown(report: PlanReport) -> str:
     lines = [f"### Offline plan: `{report.stack}`", ""]
-    lines.append(f"`{report.base_label}` → `{report.head_label}`")
+    if report.base_label is None:
+        lines.append(f"New stack `{report.head_label}`")
+    else:
+        lines.append(f"`{report.base_label}` → `{report.head_label}`")
     lines.append("")
     lines += [f"- {line}" for line in _summary(report)]
     lines.append("")
+    if report.notes:
+        lines += [f"- {_cell(note)}" for note in report.notes]
+        lines.append("")
     lines += _break_glass(report, code="`")
     if report.plan.steps:
         lines += ["| # | step | resource | cluster | why |", "|---|---|---|---|---|"]
         for number, step in enumerate(report.plan.steps, 1):
+            obj = _object(step)
+            why = [_detail(step)] if _detail(step) else []
+            why += [f"`{_cell(line)}`" for line in _values(step)]
+            traffic = _traffic(report, number)
+            why += [f"**{traffic}**"] if traffic else []
             lines.append(
-                f"| {number} | {step.kind} | `{step.change.type}` `{step.change.name}` | "
-                f"{_where(step)} | {_detail(step)} |"
+                f"| {number} | {step.kind} | `{step.change.type}` `{step.change.name}`"
+                + (f" (`{obj}`)" if obj else "")
+                + f" | {_where(step)} | {'<br>'.join(why)} |"
             )
     else:
         lines.append("No changes.")
     lines.append("")
     lines += _live_section(report, bullet="- ")
+    lines += _safety_section(report, bullet="- ")
     lines += _policy_section(report, bullet="- ")
     lines += [
         "",
@@ -175,12 +289,33 @@ def _live_section(report: PlanReport, bullet: str) -> list[str]:
     return [heading, *(f"{bullet}{check}" for check in checks), ""]
 
 
+def _safety_section(report: PlanReport, bullet: str) -> list[str]:
+    if not report.safety_refusals:
+        return [
+            "Safety: every invariant holds both ways (nothing serving deleted or replaced, a "
+            "flip alone, the revert accepted; docs/safety.md).",
+            "",
+        ]
+    return (
+        ["Safety: refused (docs/safety.md):"]
+        + [f"{bullet}{line.removeprefix('refused: ')}" for line in report.safety_refusals]
+        + [""]
+    )
+
+
 def _policy_section(report: PlanReport, bullet: str) -> list[str]:
     if not report.policies_ran:
         return ["Policies: not run (--no-policies)."]
+    weakened = (
+        [f"{bullet}not mandatory by the policy config: {', '.join(report.weakened_policies)}"]
+        if report.weakened_policies
+        else []
+    )
     if not report.policy_lines:
+        if weakened:
+            return ["Policies: no violation reported, but not every policy is enforced:", *weakened]
         return ["Policies: all passed on the head config."]
-    return ["Policies:"] + [f"{bullet}{line}" for line in report.policy_lines]
+    return ["Policies:"] + [f"{bullet}{line}" for line in report.policy_lines] + weakened
 
 
 def _break_glass(report: PlanReport, code: str) -> list[str]:

@@ -19,20 +19,20 @@ CONTRIBUTOR_ROLE_ID = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 # (learn.microsoft.com/azure/role-based-access-control/built-in-roles/containers).
 AKS_CLUSTER_ADMIN_ROLE_ID = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 # ARM treats resource IDs case-insensitively, so the patterns do too.
-_SUBSCRIPTION_SCOPE = re.compile(r"^/subscriptions/[^/]+/?$", re.IGNORECASE)
+_SUBSCRIPTION_SCOPE = re.compile(r"^/subscriptions/[^/]+/?\Z", re.IGNORECASE)
 _MANAGEMENT_GROUP_SCOPE = re.compile(
-    r"^/providers/Microsoft\.Management/managementGroups(/[^/]+)?/?$", re.IGNORECASE
+    r"^/providers/Microsoft\.Management/managementGroups(/[^/]+)?/?\Z", re.IGNORECASE
 )
 _GATEWAY_SCOPE = re.compile(
     r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/"
-    r"applicationGateways/[^/]+/?$",
+    r"applicationGateways/[^/]+/?\Z",
     re.IGNORECASE,
 )
 
 
 _CLUSTER_SCOPE = re.compile(
     r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ContainerService/"
-    r"managedClusters/[^/]+/?$",
+    r"managedClusters/[^/]+/?\Z",
     re.IGNORECASE,
 )
 

@@ -28,7 +28,7 @@ from policies.clusters import COLOR_TAG, MANAGED_CLUSTER, cluster_color
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 CHART = "oci://mcr.microsoft.com/azure-application-gateway/charts/ingress-azure"
 CHART_NAME = "ingress-azure"
-_RELEASE_NAME = re.compile(r"^agic-(?P<color>[a-z0-9-]+)$")
+_RELEASE_NAME = re.compile(r"^agic-(?P<color>[a-z0-9-]+)\Z")
 
 
 def is_agic_release(resource_type: str, props: Mapping[str, Any]) -> bool:
@@ -85,6 +85,16 @@ def active_colors(resources: Sequence[PolicyResource]) -> list[str]:
 
 def validate_single_release(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     releases = agic_releases(args.resources)
+    # A preview shows no outputs at all for a resource whose provider's config is not yet known,
+    # as a Kubernetes provider's kubeconfig is before its cluster exists (pulumi/pulumi
+    # sdk/go/common/resource/plugin/provider_plugin.go Create: `if !pcfg.known` returns empty
+    # properties): such a release's chart cannot be seen, so a preview of a first deployment or
+    # a cluster rebuild cannot tell; `pulumi up` runs this again with every output known.
+    unseen = [
+        r for r in args.resources if r.resource_type == HELM_RELEASE and "chart" not in r.props
+    ]
+    if not releases and unseen:
+        return
     if not releases:
         report_violation(
             f"no AGIC Helm release (chart {CHART}) in the stack: nothing keeps the gateway in step "

@@ -26,7 +26,7 @@ MINIMUM_VERSION_KEY = "minimumVersion"
 # raise it through the policy config rather than the code, so each environment moves at its own
 # pace.
 DEFAULT_MINIMUM_VERSION = "1.35"
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?\Z")
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -51,7 +51,7 @@ def containers(spec: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
             yield _mapping(container)
 
 
-_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}\Z")
 
 
 def image_problem(image: str) -> str | None:

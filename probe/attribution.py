@@ -1,7 +1,9 @@
 """Which cluster answered: labels matched against the answer's body or one of its headers.
 
 A rule is `LABEL=PATTERN`. A PATTERN that reads as an IPv4 network (`10.240.0.0/16`) matches when
-any IPv4 address in the text lies inside it; anything else is a regular expression searched in
+any IPv4 address in the text lies inside it; one written like a network but not a valid one
+(`10.240.0.0/33`, `10.240.0/16`, an IPv6 network) is refused, since read as a regular expression
+it would quietly match the wrong answers; anything else is a regular expression searched in
 the text. Rules are tried in the order given; the first match names the cluster. An answer no
 rule matches is `unknown`; a request without an answer has no cluster.
 
@@ -20,7 +22,9 @@ from ipaddress import IPv4Address, IPv4Network
 
 UNKNOWN = "unknown"
 _IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
-_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}\Z")
+# Digits and dots (or hex digits and colons) before a slash and a prefix length: meant as a network.
+_LOOKS_LIKE_NETWORK = re.compile(r"^(?:[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)/[0-9]*\Z")
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,11 @@ class Rule:
             )
         if label == UNKNOWN:
             raise ValueError(f"'{UNKNOWN}' is reserved for answers no rule matches")
+        if _as_network(pattern) is None and _LOOKS_LIKE_NETWORK.match(pattern):
+            raise ValueError(
+                f"'{pattern}' reads as a network but is not an IPv4 one; write an IPv4 network "
+                "such as 10.240.0.0/16 (four numbers 0-255, a prefix length 0-32)"
+            )
         if _as_network(pattern) is None:
             try:
                 re.compile(pattern)

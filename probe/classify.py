@@ -24,7 +24,7 @@ from dataclasses import dataclass
 OK = "ok"
 FAILURE_KINDS: tuple[str, ...] = ("status", "timeout", "refused", "reset", "error")
 
-_RANGE = re.compile(r"^(\d{3})(?:-(\d{3}))?$")
+_RANGE = re.compile(r"^(\d{3})(?:-(\d{3}))?\Z")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """`bin/probe URL`: the runbook's curl loop, measured.
 
-Exit status: 0 when every request succeeded, 1 when any failed, 2 on invalid arguments.
+Exit status: 0 when every request succeeded, 1 when any failed, 2 on invalid arguments
+(an output file that cannot be written among them, found before the first request).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
+from probe import outputs
 from probe.attribution import Attribution, Rule
 from probe.classify import StatusPolicy
 from probe.loop import Clock, Result, Schedule, Settle, StopSwitch, run
@@ -21,9 +23,9 @@ from probe.observe import observer
 from probe.record import JsonLog, Record
 from probe.request import Requester, Target
 from probe.status import StatusLine
-from probe.summary import render_markdown, render_text, summarize
+from probe.summary import Summary, render_markdown, render_text, summarize
 
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smh]?)$")
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smh]?)\Z")
 
 
 def seconds(text: str) -> float:
@@ -179,11 +181,19 @@ def main(
             p.error(f"--settle-on {args.settle_on}: name one of the --cluster labels")
         settle = Settle(args.settle_on, args.settle_count, args.settle_timeout)
     title = args.title or f"probe {args.url}" + (f" (Host: {args.host})" if args.host else "")
+    unusable = outputs.check(_outputs(args))
+    if unusable:
+        print(f"{p.prog}: error: {unusable}", file=sys.stderr)
+        return 2
+    try:
+        log_file = args.log.open("w", encoding="utf-8") if args.log else None
+    except OSError as err:
+        print(f"{p.prog}: error: --log {args.log}: {err.strerror or err}", file=sys.stderr)
+        return 2
 
     stop = stop or StopSwitch()
     status = StatusLine(sys.stderr, interactive=sys.stderr.isatty(), every=args.status_every)
     requester = Requester(target)
-    log_file = args.log.open("w", encoding="utf-8") if args.log else None
     log = JsonLog(log_file) if log_file else None
 
     def record(rec: Record) -> None:
@@ -211,6 +221,15 @@ def main(
     return _report(result, args, title)
 
 
+def _outputs(args: argparse.Namespace) -> dict[str, Path | None]:
+    return {
+        "--log": args.log,
+        "--picture": args.picture,
+        "--summary-json": args.summary_json,
+        "--summary-markdown": args.summary_markdown,
+    }
+
+
 def _address_for(url: str, resolve: tuple[str, int, str] | None) -> str | None:
     """The --resolve address, refused when it names another host or port than the URL's (curl
     would silently ignore it and probe what DNS says)."""
@@ -231,15 +250,34 @@ def _report(result: Result, args: argparse.Namespace, title: str) -> int:
         result.records, args.url, result.ended_by, result.settle.cluster if result.settle else None
     )
     sys.stdout.write(render_text(summary))
-    if args.summary_json:
-        args.summary_json.write_text(json.dumps(summary.to_dict(), indent=2) + "\n")
-    if args.summary_markdown:
-        args.summary_markdown.write_text(render_markdown(summary, title))
-    if args.picture:
-        from probe.picture import draw
-
-        draw(result.records, summary, args.picture, title)
+    # Exit 1 says a request failed; a file that cannot be written after the run only warns.
+    for option, path, write in (
+        ("--summary-json", args.summary_json, lambda p: p.write_text(_json(summary))),
+        (
+            "--summary-markdown",
+            args.summary_markdown,
+            lambda p: p.write_text(render_markdown(summary, title)),
+        ),
+        ("--picture", args.picture, lambda p: _draw(result, summary, p, title)),
+    ):
+        if path is None:
+            continue
+        # Any failure to write (a vanished directory, a full disk, matplotlib) is reported.
+        try:
+            write(path)
+        except Exception as err:
+            print(f"warning: {option} {path}: not written: {err}", file=sys.stderr)
     return 0 if summary.passed else 1
+
+
+def _json(summary: Summary) -> str:
+    return json.dumps(summary.to_dict(), indent=2) + "\n"
+
+
+def _draw(result: Result, summary: Summary, path: Path, title: str) -> None:
+    from probe.picture import draw
+
+    draw(result.records, summary, path, title)
 
 
 class _Signals:

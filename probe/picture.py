@@ -2,7 +2,9 @@
 
 - above, the latency of every request (log scale, so a 2 ms answer and a 2 s timeout both
   show), answers coloured by the cluster that served them, failures marked in red by kind, the
-  longest failure run shaded;
+  longest failure run shaded; a refused connection or a request that never reached the server
+  has no latency to speak of, so it is a tick on the panel's floor, not a point on its axis;
+- every label sits in the legend, beside the panel, so none covers a point or another label;
 - below, one row per cluster and one for failures: which cluster answered when, so a cut-over
   reads as the dots moving from one row to the other.
 
@@ -25,7 +27,9 @@ _OTHERS = ("#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#bcbd22")
 _UNATTRIBUTED = "#7f7f7f"
 _FAILURE_MARKERS = {"status": "X", "timeout": "v", "refused": "s", "reset": "D", "error": "*"}
 _FAILURE_COLOR = "#d62728"
-# A refused connection can fail in microseconds; the log axis needs a floor.
+# Failures whose time is how fast the client gave up, not how the gateway answered.
+_NO_LATENCY = ("refused", "error")
+# A reset can come in microseconds; the log axis needs a floor.
 _FLOOR_MS = 0.1
 
 
@@ -41,6 +45,17 @@ def cluster_colors(labels: Sequence[str]) -> dict[str, str]:
 
 
 def draw(records: Sequence[Record], summary: Summary, path: Path, title: str) -> None:
+    fig = figure(records, summary, title)
+    from matplotlib import pyplot as plt
+
+    try:
+        fig.savefig(path, format="png")
+    finally:
+        plt.close(fig)
+
+
+def figure(records: Sequence[Record], summary: Summary, title: str) -> Any:
+    """The picture as a matplotlib Figure, laid out; the caller closes it."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -58,23 +73,27 @@ def draw(records: Sequence[Record], summary: Summary, path: Path, title: str) ->
         streak = summary.longest_streak
         if streak is not None:
             for ax in (top, strip):
-                ax.axvspan(streak.start, streak.end, color=_FAILURE_COLOR, alpha=0.12, zorder=0)
-            top.text(
-                streak.end,
-                0.97,
-                f" longest failure run: {streak.length} ({streak.end - streak.start:.2f} s)",
-                transform=top.get_xaxis_transform(),
-                color=_FAILURE_COLOR,
-                fontsize=8,
-                va="top",
-            )
+                ax.axvspan(
+                    streak.start,
+                    streak.end,
+                    color=_FAILURE_COLOR,
+                    alpha=0.12,
+                    zorder=0,
+                    label=f"longest failure run: {streak.length} "
+                    f"({streak.end - streak.start:.2f} s)"
+                    if ax is top
+                    else None,
+                )
+        if records:
+            top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, title="requests")
         top.set_title(f"{title}\n{verdict(summary)}", fontsize=10)
         strip.set_xlabel("seconds since start")
         strip.set_xlim(left=0, right=max((r.end for r in records), default=1.0) * 1.01)
         fig.tight_layout()
-        fig.savefig(path, format="png")
-    finally:
+    except BaseException:
         plt.close(fig)
+        raise
+    return fig
 
 
 def _latency_panel(
@@ -83,8 +102,9 @@ def _latency_panel(
     def y(r: Record) -> float:
         return max(r.latency_ms, _FLOOR_MS)
 
-    if records:
-        ax.plot([r.t for r in records], [y(r) for r in records], color="#dddddd", lw=0.7, zorder=1)
+    timed = [r for r in records if r.kind not in _NO_LATENCY]
+    if timed:
+        ax.plot([r.t for r in timed], [y(r) for r in timed], color="#dddddd", lw=0.7, zorder=1)
     for label in labels:
         points = [r for r in records if r.ok and (r.cluster or UNKNOWN) == label]
         name = "answered" if label == UNKNOWN and len(labels) == 1 else label
@@ -98,16 +118,31 @@ def _latency_panel(
         )
     for kind, marker in _FAILURE_MARKERS.items():
         points = [r for r in records if r.kind == kind]
-        if points:
+        if not points:
+            continue
+        if kind in _NO_LATENCY:
+            # Ticks on the floor of the panel (axes coordinates), off the latency scale.
             ax.scatter(
                 [r.t for r in points],
-                [y(r) for r in points],
+                [0.03] * len(points),
                 s=46,
-                marker=marker,
+                marker="|",
                 color=_FAILURE_COLOR,
                 zorder=3,
-                label=f"{kind} ({len(points)})",
+                transform=ax.get_xaxis_transform(),
+                clip_on=False,
+                label=f"{kind} ({len(points)}), no latency",
             )
+            continue
+        ax.scatter(
+            [r.t for r in points],
+            [y(r) for r in points],
+            s=46,
+            marker=marker,
+            color=_FAILURE_COLOR,
+            zorder=3,
+            label=f"{kind} ({len(points)})",
+        )
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     ax.set_yscale("log")
@@ -117,8 +152,6 @@ def _latency_panel(
     ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_ylabel("latency (ms, log)")
     ax.grid(True, which="major", color="#eeeeee")
-    if records:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, title="requests")
 
 
 def _cluster_strip(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from probe.record import Record
+from probe.summary import plural
 
 
 class StatusLine:
@@ -23,7 +24,7 @@ class StatusLine:
         if record.cluster:
             what += f" {record.cluster}"
         text = (
-            f"probe: {self.requests} requests, {self.failed} failed, "
+            f"probe: {plural(self.requests, 'request')}, {self.failed} failed, "
             f"last {record.latency_ms:.0f} ms {what}"
         )
         if self._interactive:

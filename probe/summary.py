@@ -14,6 +14,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from probe.classify import FAILURE_KINDS
@@ -74,6 +75,8 @@ class Summary:
     started_at: str | None
     ended_by: str
     settle_cluster: str | None
+    # Wall-clock end of the last request, UTC, in the form of `started_at`.
+    ended_at: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -124,7 +127,21 @@ def summarize(
         started_at=records[0].at if records else None,
         ended_by=ended_by,
         settle_cluster=settle_cluster,
+        ended_at=_ended_at(records),
     )
+
+
+def _ended_at(records: Sequence[Record]) -> str | None:
+    """The wall-clock end of the run: its start plus the monotonic time to the last answer."""
+    if not records:
+        return None
+    start = datetime.fromisoformat(records[0].at.replace("Z", "+00:00"))
+    end = start + timedelta(seconds=max(r.end for r in records) - records[0].t)
+    return end.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _longest_streak(records: Sequence[Record]) -> Streak | None:
@@ -192,7 +209,7 @@ def _streak(summary: Summary) -> str:
     if s is None:
         return "none"
     return (
-        f"{s.length} request{'s' if s.length != 1 else ''} (#{s.first_seq}-#{s.last_seq}), "
+        f"{plural(s.length, 'request')} (#{s.first_seq}-#{s.last_seq}), "
         f"{s.start:.3f}-{s.end:.3f} s after start, from {s.start_at}"
     )
 
@@ -206,7 +223,7 @@ def _latency(summary: Summary) -> str:
 
 def _timeline(summary: Summary) -> list[str]:
     return [
-        f"{seg.cluster} #{seg.first_seq}-#{seg.last_seq} ({seg.answers} answers, "
+        f"{seg.cluster} #{seg.first_seq}-#{seg.last_seq} ({plural(seg.answers, 'answer')}, "
         f"{seg.start:.3f}-{seg.end:.3f} s)"
         for seg in summary.segments
     ]
@@ -216,16 +233,24 @@ def _ending(summary: Summary) -> str:
     return ENDINGS.get(summary.ended_by, summary.ended_by)
 
 
+def _window(summary: Summary) -> str:
+    """Start and end in UTC, as Log Analytics' TimeGenerated reads them."""
+    if summary.started_at is None:
+        return "no requests"
+    return f"{summary.started_at} to {summary.ended_at} (UTC)"
+
+
 def verdict(summary: Summary) -> str:
     if summary.passed:
-        return f"PASS: {summary.requests} requests, none failed"
-    return f"FAIL: {summary.failed} of {summary.requests} requests failed"
+        return f"PASS: {plural(summary.requests, 'request')}, none failed"
+    return f"FAIL: {summary.failed} of {plural(summary.requests, 'request')} failed"
 
 
 def render_text(summary: Summary) -> str:
     lines = [
         f"probe {summary.url}: {verdict(summary)}",
         f"  duration      {summary.duration:.3f} s ({_ending(summary)})",
+        f"  window        {_window(summary)}",
         f"  failures      {_kinds(summary)}",
         f"  longest run   {_streak(summary)}",
         f"  latency       {_latency(summary)}",
@@ -250,6 +275,7 @@ def render_markdown(summary: Summary, title: str) -> str:
         ("Longest failure run", _streak(summary)),
         ("Latency of answers", _latency(summary)),
         ("Duration", f"{summary.duration:.3f} s, {_ending(summary)}"),
+        ("Start and end", _window(summary)),
     ]
     if summary.clusters:
         rows.append(("Answered by", "<br>".join(_timeline(summary))))

@@ -40,19 +40,19 @@ from dataclasses import dataclass, field
 SAMPLE_STACKS = frozenset({"blue", "green"})
 
 # Stack files live at the repository root only: that is where `pulumi` looks for them.
-STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[^/]+)\.yaml$")
+STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[^/]+)\.yaml\Z")
 # Pulumi allows letters, digits, '-', '_' and '.'; a leading letter or digit is also required here
 # so a name can never read as a command-line option once it reaches `./bin/plan --stack NAME`.
-STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
 # What `pulumi up` runs for every stack: a change here reaches every environment. Every Python
 # module at the root is the program's (__main__.py imports them by name), as the workflows'
 # `"*.py"` path filter has it.
 PROGRAM_FILES = frozenset({"Pulumi.yaml", "requirements.txt", "requirements.lock"})
-PROGRAM_DIRS = ("config/", "components/", "live_gateway/", "policies/")
+PROGRAM_DIRS = ("config/", "components/", "live_gateway/", "plan/", "policies/")
 
 # GitHub's `before` for a push that created the branch.
-NULL_SHA = re.compile(r"^0+$")
+NULL_SHA = re.compile(r"^0+\Z")
 
 
 class GitError(Exception):

@@ -146,8 +146,8 @@ def check(repo: str, get: Get) -> list[str]:
 
     for kind in ("secrets", "variables"):
         listed = get(f"{base}/actions/{kind}") or {}
-        names = {str(entry.get("name")) for entry in listed.get(kind) or []}
-        leaked = sorted(names & set(ENVIRONMENT_ONLY))
+        defined = {str(entry.get("name")) for entry in listed.get(kind) or []}
+        leaked = sorted(defined & set(ENVIRONMENT_ONLY))
         if leaked:
             problems.append(
                 f"repository-level {kind} {', '.join(leaked)} reach every job, pull requests "

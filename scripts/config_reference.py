@@ -231,6 +231,7 @@ def project_config() -> str:
     """The `config:` section of Pulumi.yaml: what `pulumi config` shows for each key."""
     all_rows = rows()
     out = ["config:"]
+    optional: list[str] = []
     for i, top in enumerate(all_rows):
         if top.depth:
             continue
@@ -247,10 +248,19 @@ def project_config() -> str:
         elif not children:
             text += f" Default: {top.default.replace('`', '')}."
         text += f" (docs/configuration.md#{top.key.lower()})"
+        if top.default != "required":
+            optional.append(f"#   {top.key}: {text}")
+            continue
         out.append(f"  {top.key}:")
         if declared:
             out.append(f"    type: {declared}")
         out.append(f"    description: {json.dumps(text, ensure_ascii=False)}")
+    # The Pulumi CLI requires every key the project declares without a default (pkg/v3/workspace/
+    # config.go ValidateStackConfigAndApplyProjectConfig: "Stack ... is missing configuration
+    # values"), and a default there would be applied by the CLI but not by the offline plan; so
+    # only the required keys are declared and the optional ones are described here.
+    out.append("# Optional keys (each defaults in config/model.py):")
+    out += optional
     return "\n".join(out) + "\n"
 
 

@@ -50,7 +50,8 @@ def pending_operations(export: Any) -> list[Pending]:
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict) or not isinstance(resource.get("urn"), str):
             raise NotAnExportError(f"pending_operations[{i}] has no resource URN")
-        inputs = resource.get("inputs") if isinstance(resource.get("inputs"), dict) else {}
+        given = resource.get("inputs")
+        inputs: dict[str, Any] = given if isinstance(given, dict) else {}
         found.append(
             Pending(
                 operation=str(entry.get("type", "")),

@@ -290,7 +290,7 @@ def _file(tmp_path: Path, name: str, cfg: dict[str, Any]) -> str:
 def test_the_plan_refuses_them_on_a_new_stack_and_on_a_change(tmp_path: Path, case: str) -> None:
     overrides, key, words = REFUSED[case]
     head = _file(tmp_path, "prod", with_overrides("blue", overrides))
-    for args in (["--new-stack", head], [str(ROOT / "Pulumi.blue.yaml"), head]):
+    for args in ([head], [str(ROOT / "Pulumi.blue.yaml"), head]):
         code, _, err = _plan(*args)
         assert code == 2, err
         assert f"aks-bluegreen:{key}: " in err and words in err, err
@@ -301,7 +301,7 @@ def test_a_minor_past_end_of_life_is_refused_for_a_new_cluster_and_warned_for_a_
 ) -> None:
     old = with_overrides("blue", {"clusters": {"green": {"kubernetesVersion": "1.33"}}})
     head = _file(tmp_path, "prod", old)
-    code, _, err = _plan("--new-stack", head)
+    code, _, err = _plan(head)
     if kubernetes_versions.BY_MINOR["1.33"].end_of_life >= TODAY:
         pytest.skip("1.33 is not past its end of life yet")
     assert code == 1

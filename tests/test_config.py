@@ -113,7 +113,11 @@ BAD_CONFIGS: dict[str, tuple[dict[str, Any], str, str]] = {
         "workloads[0].name",
         "use lower-case letters",
     ),
-    "structured value that is not json": ({"network": "{not json"}, "network", "not valid"),
+    "structured value that is not json": (
+        {"network": "{not json"},
+        "network",
+        "is text, but it holds a mapping of keys to values",
+    ),
     "gateway sku AGIC cannot drive": (
         {"gateway": {"sku": "Standard_Medium"}},
         "gateway.sku",

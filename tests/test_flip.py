@@ -37,7 +37,14 @@ def test_flip_replaces_only_the_agic_release_and_reruns_the_gates_and_the_verifi
         "blue-aspnetapp-smoke-job",
         "green-aspnetapp-smoke-job",
     }
-    assert _names(plan, "state-only") == {"blue-aks", "green-aks"}
+    # Evaluated as first deployments, protection moves with `active`: the clusters and AGIC's
+    # namespace in each. (Against its last deployment, blue stays protected: test_safety.py.)
+    assert _names(plan, "state-only") == {
+        "blue-aks",
+        "green-aks",
+        "agic-blue-namespace",
+        "agic-green-namespace",
+    }
     # The verification reads the gateway again for the new color; it changes nothing in Azure.
     assert _names(plan, "update") == {"cutover-gateway-serves"}
     assert not _names(plan, "create") | _names(plan, "delete")
@@ -51,7 +58,7 @@ def test_flip_replaces_only_the_agic_release_and_reruns_the_gates_and_the_verifi
         "agic-green",
     )
     # Everything else a flip leaves alone: networks, gateway, identities, apps, providers.
-    assert len(plan.untouched) == len(plan.changes) - 6
+    assert len(plan.untouched) == len(plan.changes) - 8
 
 
 def test_flip_runs_the_target_gate_before_uninstalling_the_old_agic(
@@ -89,4 +96,4 @@ def test_evaluating_the_same_config_twice_plans_no_change(blue: Evaluation) -> N
     again = evaluate(sample_config("blue"), STACK)
     plan = diff(blue, again)
     assert plan.steps == ()
-    assert len(plan.untouched) == len(plan.changes) == 59
+    assert len(plan.untouched) == len(plan.changes) == 61

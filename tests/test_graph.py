@@ -36,7 +36,7 @@ def parent_name(stack: Evaluation, reg: Registration) -> str:
     return stack.resources[reg.parent].name if reg.parent in stack.resources else "<stack>"
 
 
-def test_each_sample_stack_registers_the_same_74_resources(stack: Evaluation) -> None:
+def test_each_sample_stack_registers_the_same_78_resources(stack: Evaluation) -> None:
     counts = Counter(r.type for r in stack.resources.values())
     assert counts == {
         "azure-native:resources:ResourceGroup": 1,
@@ -52,7 +52,7 @@ def test_each_sample_stack_registers_the_same_74_resources(stack: Evaluation) ->
         "azure-native:containerservice:MaintenanceConfiguration": 4,
         "azure-native:managedidentity:FederatedIdentityCredential": 2,
         "pulumi:providers:kubernetes": 2,
-        "kubernetes:core/v1:Namespace": 2,
+        "kubernetes:core/v1:Namespace": 4,
         "kubernetes:apps/v1:Deployment": 2,
         "kubernetes:core/v1:Service": 2,
         "kubernetes:networking.k8s.io/v1:Ingress": 2,

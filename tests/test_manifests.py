@@ -23,7 +23,7 @@ def test_manifests_validate_strictly_against_their_cluster_version(
         # strict=True refuses unknown fields: a misspelt key fails here, not in the cluster.
         kubernetes_validate.validate(reg.inputs, VERSIONS[color], strict=True)
         checked += 1
-    assert checked == 16
+    assert checked == 18
 
 
 def test_validation_catches_a_misspelt_field(blue: Evaluation) -> None:

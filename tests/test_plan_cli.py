@@ -80,7 +80,7 @@ def test_same_config_on_both_sides_plans_nothing() -> None:
     result = run_plan("Pulumi.blue.yaml", "Pulumi.blue.yaml", "--no-policies")
     assert result.returncode == 0
     assert "No changes." in result.stdout
-    assert "59 untouched" in result.stdout
+    assert "61 untouched" in result.stdout
 
 
 def test_rollback_plan_moves_agic_back_to_blue() -> None:

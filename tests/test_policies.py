@@ -205,6 +205,16 @@ def test_missing_agic_release_trips_single_release(blue: Evaluation) -> None:
     assert "no AGIC Helm release" in violation.message
 
 
+def test_release_without_outputs_in_a_first_preview_does_not_trip_single_release(
+    blue: Evaluation,
+) -> None:
+    # What the engine previews for a release whose provider's kubeconfig is not known yet: no
+    # outputs (seen under the real CLI by bin/e2e, on the first preview of a new stack).
+    release = blue.one(RELEASE)
+    unseen = replaced(blue, release, inputs={})
+    assert not [v for v in check(unseen) if v.policy == "agic-single-release"]
+
+
 @pytest.mark.parametrize(("active", "standby"), [("blue", "green"), ("green", "blue")])
 def test_release_on_standby_provider_trips_on_active_cluster(
     request: pytest.FixtureRequest, active: str, standby: str

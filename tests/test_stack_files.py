@@ -357,7 +357,9 @@ def test_any_stack_file_exits_0_1_or_2_and_an_invalid_one_says_which_file(
     assert result.returncode in (0, 1, 2), result
     assert not _INTERNALS.search(result.stderr), result.stderr
     lines = result.stderr.splitlines()
-    assert all(line.startswith(("note: ", "error: ", "refused: ")) for line in lines), lines
+    assert all(
+        line.startswith(("note: ", "warning: ", "error: ", "refused: ")) for line in lines
+    ), lines
     if result.returncode == 2:
         # The file, or the stack name: from --stack, or from the file's name.
         assert_one_error(result, str(path), *([f"--stack {stack}"] if stack else []))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from config import transition
 from conftest import STACK, with_overrides
 from plan.diff import diff
 from plan.evaluate import Evaluation, ProgramError, evaluate
+from plan.judge import parse_values
 
 SELF = f"organization/aks-bluegreen/{STACK}"
 
@@ -176,7 +178,16 @@ def test_standby_rebuild_shows_as_the_replacement_it_is(
 
 def test_exported_facts_are_the_facts_the_plan_computes(blue: Evaluation) -> None:
     exported = transition.facts_from_output(blue.outputs[transition.OUTPUT])
-    assert exported == facts()
+    # ... plus what the program's judge needs: the color verified serving, the config declared.
+    assert exported is not None
+    assert exported.serving == "blue"
+    assert exported.config is not None
+    assert exported.protected == ("blue",)
+    assert replace(exported, serving=None, config=None, protected=()) == facts()
+    raw = with_overrides("blue", {})
+    assert parse_values(exported.config) == config.parse(
+        {k.removeprefix("aks-bluegreen:"): v for k, v in raw.items()}
+    )
 
 
 def test_older_or_partial_facts_skip_only_the_rules_they_cannot_feed() -> None:
