@@ -315,10 +315,26 @@ def test_a_minor_past_end_of_life_is_refused_for_a_new_cluster_and_warned_for_a_
     [warning] = [line for line in err.splitlines() if line.startswith("warning: ")]
     assert "1.33 reached AKS end of life on 2026-07-31" in warning and "days ago" in warning
     assert "LTS would keep 1.33 patched until 2027-07-31" in warning
-    # Enabling a retired cluster creates it: refused again.
-    retired = with_overrides("blue", {"clusters": {"green": {"enabled": False}}})
-    code, _, err = _plan(_file(tmp_path, "base", retired), head)
-    assert code == 1 and "AKS creates no cluster on it" in err, err
+
+
+def test_enabling_a_retired_cluster_on_an_ended_minor_is_refused() -> None:
+    # The base retired green: enabling it creates it, so the support window refuses.
+    day = date(2026, 12, 2)
+    retired = config.parse(
+        _raw({"clusters": {**CLUSTERS, "green": {**CLUSTERS["green"], "enabled": False}}})
+    )
+    head = config.parse(
+        _raw(
+            {"clusters": {**CLUSTERS, "green": {**CLUSTERS["green"], "kubernetesVersion": "1.34"}}}
+        )
+    )
+    base = transition.facts_of(retired, "aksbg-prod")
+    [refusal] = support_window.judge(head, base, day).refusals
+    assert refusal.key == "clusters.green.kubernetesVersion"
+    assert "1.34 reached AKS end of life on 2026-11-30 (2 days ago)" in str(refusal)
+    # Kept running from a base that has it: a warning, not a refusal.
+    kept = support_window.judge(head, transition.facts_of(head, "aksbg-prod"), day)
+    assert kept.refusals == [] and len(kept.warnings) == 1
 
 
 def test_the_program_refuses_a_new_cluster_past_end_of_life_and_warns_for_a_kept_one() -> None:
