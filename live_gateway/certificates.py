@@ -13,7 +13,6 @@ its last outcome was not installed.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,8 +33,8 @@ def wait_until_installed(
     certificates: Mapping[str, str],
     timeout_seconds: float,
     poll_seconds: float,
-    clock: Clock = time.monotonic,
-    sleep: Sleep = time.sleep,
+    clock: Clock,
+    sleep: Sleep,
 ) -> tuple[bool, str, dict[str, Any]]:
     """(installed, message, what was seen): every certificate name -> secret on the gateway."""
     deadline = Deadline(timeout_seconds, clock, sleep, grace=poll_seconds)
@@ -102,6 +101,8 @@ class CertificatesInstalledProvider(_ArmAccess, ResourceProvider):
                 dict(props["certificates"]),
                 float(props["timeoutSeconds"]),
                 self.poll_seconds,
+                self.clock,
+                self.sleep,
             )
         finally:
             gateway.close()

@@ -21,6 +21,7 @@ use, and whatever is left (a bug here, a library's surprise) becomes that same o
 from __future__ import annotations
 
 import os
+import time
 from ipaddress import IPv4Network
 from typing import Any
 
@@ -35,6 +36,7 @@ from pulumi.dynamic import (
 
 from live_gateway.arm import ARM_ENDPOINT_VARIABLE, ArmGateway, GatewayReadError, first_line
 from live_gateway.caller import caller_credential
+from live_gateway.deadline import Clock, Sleep
 from live_gateway.listeners import HttpsRoute, wait_until_https
 from live_gateway.serving import Expectation, addresses_in
 from live_gateway.waiting import ROLLBACK, Outcome, retry_faults, wait_until_serving
@@ -66,7 +68,10 @@ def _without_provider(props: dict[str, Any]) -> dict[str, Any]:
 class _ArmAccess:
     """How a provider reaches ARM. Plain data, so the pickled provider is a few bytes and the
     same in every evaluation; tests point it at a loopback ARM and Entra ID. The credential is
-    chosen where the provider runs, from that process's environment (caller.py), never pickled."""
+    chosen where the provider runs, from that process's environment (caller.py), never pickled.
+    The clock and sleep every wait runs on are the standard library's, pickled by reference;
+    tests give a provider a clock of their own, so a bound is measured on it, not on a loaded
+    machine's wall time."""
 
     def __init__(
         self,
@@ -74,11 +79,15 @@ class _ArmAccess:
         ca_bundle: str | None = None,
         poll_seconds: float = POLL_SECONDS,
         authority_host: str | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
     ) -> None:
         self.arm_endpoint = arm_endpoint
         self.ca_bundle = ca_bundle
         self.poll_seconds = poll_seconds
         self.authority_host = authority_host
+        self.clock = clock
+        self.sleep = sleep
 
     def _gateway(self, gateway_id: str) -> ArmGateway:
         return ArmGateway(
@@ -130,7 +139,9 @@ class GatewayServesProvider(_ArmAccess, ResourceProvider):
             return {**_without_provider(props), **outcome}
         timeout = float(props["timeoutSeconds"])
         try:
-            result = wait_until_serving(gateway, expect, timeout, self.poll_seconds)
+            result = wait_until_serving(
+                gateway, expect, timeout, self.poll_seconds, self.clock, self.sleep
+            )
             # Apps with TLS: once the pools serve the active cluster, the same AGIC write must
             # also have given each host its HTTPS listener with a certificate the gateway could
             # install, or HTTPS clients get nothing while the pools look right.
@@ -141,6 +152,8 @@ class GatewayServesProvider(_ArmAccess, ResourceProvider):
                     routes,
                     max(timeout - result.waited_seconds, self.poll_seconds),
                     self.poll_seconds,
+                    self.clock,
+                    self.sleep,
                 )
                 result = https_outcome(result, https, expect.active)
         finally:
@@ -215,7 +228,9 @@ class RetireGuardProvider(_ArmAccess, ResourceProvider):
         IPv4Network(cidr)  # a malformed input is named before ARM is asked
         gateway = self._gateway(gateway_id)
         try:
-            document = retry_faults(gateway.gateway, GUARD_READ_SECONDS, self.poll_seconds)
+            document = retry_faults(
+                gateway.gateway, GUARD_READ_SECONDS, self.poll_seconds, self.clock, self.sleep
+            )
         finally:
             gateway.close()
         return addresses_in(document, cidr)

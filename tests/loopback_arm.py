@@ -16,14 +16,17 @@ tests/loopback_oidc.py): the credential path is the real one.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import trustme
 
+from live_gateway.caller import OIDC_SWITCH, REQUEST_TOKEN, REQUEST_URL
 from loopback_tls import TlsJsonServer
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -237,3 +240,17 @@ def serve(tmp: Path) -> Iterator[LoopbackArm]:
         yield arm
     finally:
         arm.close()
+
+
+def serve_to_cli(tmp: Path) -> Iterator[LoopbackArm]:
+    """The loopback ARM, reached as a signed-in Azure CLI user reaches ARM: the fake `az` first on
+    PATH (AzureCliCredential finds it with shutil.which at each token request), and none of the
+    variables that would choose a workflow's OIDC token instead (live_gateway/caller.py)."""
+    bin_dir = tmp / "bin"
+    bin_dir.mkdir()
+    fake_az(bin_dir)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+        for name in (OIDC_SWITCH, REQUEST_URL, REQUEST_TOKEN):
+            patch.delenv(name, raising=False)
+        yield from serve(tmp)

@@ -7,18 +7,25 @@ with `provisioningState` and `keyVaultSecretId`), plus the redirect configuratio
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from fake_clock import FakeClock
 from live_gateway.arm import ArmGateway
-from live_gateway.caller import OIDC_SWITCH, REQUEST_TOKEN, REQUEST_URL, caller_credential
+from live_gateway.caller import caller_credential
 from live_gateway.certificates import CertificatesInstalledProvider
 from live_gateway.listeners import HttpsRoute, judge_https, wait_until_https
 from live_gateway.providers import GatewayServesProvider
-from loopback_arm import GATEWAY_ID, POOL, LoopbackArm, fake_az, gateway, health, serve
+from loopback_arm import (
+    GATEWAY_ID,
+    POOL,
+    LoopbackArm,
+    gateway,
+    health,
+    serve_to_cli,
+)
 
 GREEN = ["10.241.0.4", "10.241.0.5"]
 HOST = "shop.example.com"
@@ -112,33 +119,17 @@ def with_https(
 SERVING = with_https(gateway({POOL: GREEN}))
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture(scope="module")
 def arm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackArm]:
-    tmp = tmp_path_factory.mktemp("arm")
-    bin_dir = tmp / "bin"
-    bin_dir.mkdir()
-    fake_az(bin_dir)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-        for name in (OIDC_SWITCH, REQUEST_URL, REQUEST_TOKEN):
-            patch.delenv(name, raising=False)
-        yield from serve(tmp)
+    yield from serve_to_cli(tmp_path_factory.mktemp("arm"))
 
 
-def verify(arm: LoopbackArm, timeout: int = 2) -> dict[str, Any]:
+def verify(arm: LoopbackArm, timeout: int = 60) -> dict[str, Any]:
     """The provider's create, as the engine calls it for the cut-over verification."""
-    provider = GatewayServesProvider(arm.url, arm.ca_path, poll_seconds=0.01)
+    clock = FakeClock()
+    provider = GatewayServesProvider(
+        arm.url, arm.ca_path, poll_seconds=10, clock=clock, sleep=clock.sleep
+    )
     props = {
         "gatewayId": GATEWAY_ID,
         "activeColor": "green",
@@ -179,7 +170,7 @@ def test_a_certificate_the_gateway_could_not_install_fails_the_verification(
 ) -> None:
     failed = with_https(gateway({POOL: GREEN}), certificate_state="Failed")
     arm.script(gets=[failed], healths=[health({POOL: dict.fromkeys(GREEN, "Up")})])
-    outs = verify(arm, timeout=1)
+    outs = verify(arm)
     assert outs["serving"] is False
     message = outs["message"]
     assert message.startswith("the gateway serves green but not served over HTTPS after ")
@@ -254,8 +245,11 @@ def test_certificate_names_and_hosts_compare_as_arm_does_without_case() -> None:
 # --- the gate before an app names a certificate ----------------------------------------------
 
 
-def install_gate(arm: LoopbackArm, timeout: int = 1) -> dict[str, Any]:
-    provider = CertificatesInstalledProvider(arm.url, arm.ca_path, poll_seconds=0.01)
+def install_gate(arm: LoopbackArm, timeout: int = 30) -> dict[str, Any]:
+    clock = FakeClock()
+    provider = CertificatesInstalledProvider(
+        arm.url, arm.ca_path, poll_seconds=10, clock=clock, sleep=clock.sleep
+    )
     props = {
         "gatewayId": GATEWAY_ID,
         "certificates": {"shop-tls": SECRET},
@@ -271,7 +265,7 @@ def test_the_gate_opens_once_the_gateway_reports_the_certificate_installed(
     bare = gateway({})
     pending = with_https(bare, certificate_state="Updating")
     arm.script(gets=[pending, with_https(bare)])
-    outs = install_gate(arm, timeout=30)
+    outs = install_gate(arm)
     assert outs["installed"] is True, outs["message"]
     assert outs["message"] == "certificates installed on the gateway: shop-tls"
     assert arm.count("GET", GATEWAY_ID) == 2
@@ -293,7 +287,7 @@ def test_the_gate_stays_shut_and_says_why(
     arm.script(gets=[document])
     outs = install_gate(arm)
     assert outs["installed"] is False
-    assert outs["message"].startswith("after 1 s no app was given its certificate, because ")
+    assert outs["message"].startswith("after 30 s no app was given its certificate, because ")
     assert finding in outs["message"]
     assert "HTTP and the other apps serve as before" in outs["message"]
 

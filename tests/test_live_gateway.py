@@ -12,12 +12,21 @@ from pathlib import Path
 
 import pytest
 
+from fake_clock import FakeClock
 from live_gateway.arm import ArmGateway
-from live_gateway.caller import OIDC_SWITCH, REQUEST_TOKEN, REQUEST_URL, caller_credential
+from live_gateway.caller import caller_credential
 from live_gateway.providers import GatewayServesProvider, RetireGuardProvider
 from live_gateway.serving import Expectation
 from live_gateway.waiting import Outcome, wait_until_serving
-from loopback_arm import GATEWAY_ID, POOL, LoopbackArm, fake_az, gateway, health, serve
+from loopback_arm import (
+    GATEWAY_ID,
+    POOL,
+    LoopbackArm,
+    fake_az,
+    gateway,
+    health,
+    serve_to_cli,
+)
 
 BLUE = ["10.240.0.4", "10.240.0.5", "10.240.0.6"]
 GREEN = ["10.241.0.4", "10.241.0.5", "10.241.0.6"]
@@ -33,30 +42,9 @@ ROLLBACK = (
 )
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture(scope="module")
 def arm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackArm]:
-    tmp = tmp_path_factory.mktemp("arm")
-    bin_dir = tmp / "bin"
-    bin_dir.mkdir()
-    fake_az(bin_dir)
-    with pytest.MonkeyPatch.context() as patch:
-        # AzureCliCredential finds `az` with shutil.which at each token request.
-        patch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-        # The Azure CLI's path, even where these tests run in a job that may request OIDC tokens.
-        for name in (OIDC_SWITCH, REQUEST_URL, REQUEST_TOKEN):
-            patch.delenv(name, raising=False)
-        yield from serve(tmp)
+    yield from serve_to_cli(tmp_path_factory.mktemp("arm"))
 
 
 def wait(arm: LoopbackArm, timeout: float = 600, poll: float = 60) -> Outcome:

@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
+from fake_clock import FakeClock
 from live_gateway.arm import ArmGateway
-from live_gateway.caller import OIDC_SWITCH, REQUEST_TOKEN, REQUEST_URL, caller_credential
+from live_gateway.caller import caller_credential
 from live_gateway.providers import GatewayServesProvider, RetireGuardProvider
 from live_gateway.serving import Expectation
 from live_gateway.waiting import Outcome, wait_until_serving
@@ -31,7 +32,7 @@ from loopback_arm import (
     fake_az,
     gateway,
     health,
-    serve,
+    serve_to_cli,
 )
 from loopback_oidc import CLIENT, LoopbackCloud
 from loopback_oidc import serve as serve_cloud
@@ -51,30 +52,9 @@ ROLLBACK = (
 )
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture(scope="module")
 def arm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackArm]:
-    tmp = tmp_path_factory.mktemp("faults")
-    bin_dir = tmp / "bin"
-    bin_dir.mkdir()
-    fake_az(bin_dir)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-        for name in (OIDC_SWITCH, REQUEST_URL, REQUEST_TOKEN):
-            patch.delenv(name, raising=False)
-        yield from serve(tmp)
+    yield from serve_to_cli(tmp_path_factory.mktemp("faults"))
 
 
 def wait_faked(

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arm_documents import BLUE, GREEN, POOL, SUBNETS, gateway, health, up
+from fake_clock import FakeClock
 from live_gateway.arm import GatewayReadError
 from live_gateway.deadline import Deadline
 from live_gateway.serving import Expectation
@@ -33,21 +34,8 @@ ACCESS = (
 )
 
 Answer = dict[str, Any] | GatewayReadError
-
-
-class Clock:
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        # A wait that sleeps nothing or less than nothing would spin past its bound.
-        assert seconds > 0, f"asked to sleep {seconds} s"
-        self.sleeps.append(seconds)
-        self.now += seconds
+# Not zero: a wait that counts from the clock's zero rather than its own start is then wrong.
+START = 1000.0
 
 
 class Scripted:
@@ -55,7 +43,7 @@ class Scripted:
 
     def __init__(
         self,
-        clock: Clock,
+        clock: FakeClock,
         gets: Sequence[Answer],
         healths: Sequence[Answer] = (),
         read_seconds: float = 0,
@@ -92,9 +80,9 @@ def waiting(
     healths: Sequence[Answer] = (UP,),
     timeout: float = 600,
     poll: float = 60,
-    clock: Clock | None = None,
-) -> tuple[Outcome, Scripted, Clock]:
-    clock = clock or Clock()
+    clock: FakeClock | None = None,
+) -> tuple[Outcome, Scripted, FakeClock]:
+    clock = clock or FakeClock(START)
     scripted = Scripted(clock, gets, healths)
     outcome = wait_until_serving(scripted, TO_GREEN, timeout, poll, clock, clock.sleep)
     return outcome, scripted, clock
@@ -104,7 +92,7 @@ def waiting(
 
 
 def test_a_look_asks_for_backend_health_only_once_the_pools_are_right() -> None:
-    clock = Clock()
+    clock = FakeClock(START)
     old = Scripted(clock, [OLD], [UP])
     assert not look(old, TO_GREEN, Deadline(60)).serving
     assert old.health_times == []
@@ -117,7 +105,7 @@ def test_a_look_asks_for_backend_health_only_once_the_pools_are_right() -> None:
 
 def test_a_look_judges_the_pools_it_read_with_the_health_it_read() -> None:
     down = health({POOL: [{**up(GREEN), GREEN[0]: "Down"}]})
-    found = look(Scripted(Clock(), [SERVING], [down]), TO_GREEN, Deadline(60))
+    found = look(Scripted(FakeClock(START), [SERVING], [down]), TO_GREEN, Deadline(60))
     assert not found.serving
     assert not found.needs_health
     assert found.finding == "1 of 3 addresses in green's subnet are not healthy (10.241.0.4 Down)"
@@ -172,7 +160,7 @@ def test_the_last_second_of_the_bound_is_still_waited_for() -> None:
 
 
 def test_reads_that_take_time_end_the_wait_once_the_bound_is_passed() -> None:
-    clock = Clock()
+    clock = FakeClock(START)
     slow = Scripted(clock, [OLD], read_seconds=7)
     outcome = wait_until_serving(slow, TO_GREEN, 100, 60, clock, clock.sleep)
     # Looks at 0, 67 and 100 s; the last one ends at 107 s, past the bound: no more sleep.
@@ -190,9 +178,9 @@ def test_an_outcome_cannot_be_changed_once_given() -> None:
 @pytest.mark.parametrize("start", [0.0, 7.0, 86_400.0])
 def test_the_time_waited_is_counted_from_the_start_whatever_the_clock_reads(start: float) -> None:
     # A monotonic clock's zero is arbitrary: only differences mean anything.
-    served, _, _ = waiting([OLD, SERVING], clock=Clock(start))
+    served, _, _ = waiting([OLD, SERVING], clock=FakeClock(start))
     assert served.waited_seconds == 60
-    never, _, _ = waiting([OLD], clock=Clock(start))
+    never, _, _ = waiting([OLD], clock=FakeClock(start))
     assert never.waited_seconds == 600
 
 
@@ -302,8 +290,8 @@ def test_the_wait_never_outlasts_its_bound_and_confirms_only_a_serving_look(
 
 def retrying(
     answers: Sequence[Answer], timeout: float = 300, poll: float = 60, read_seconds: float = 0
-) -> tuple[dict[str, Any] | GatewayReadError, list[float], Clock]:
-    clock = Clock()
+) -> tuple[dict[str, Any] | GatewayReadError, list[float], FakeClock]:
+    clock = FakeClock(START)
     scripted = Scripted(clock, answers, read_seconds=read_seconds)
     try:
         result: dict[str, Any] | GatewayReadError = retry_faults(
