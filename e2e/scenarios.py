@@ -51,13 +51,13 @@ KEY = f"{PROJECT}:"
 PROJECT_FILES = (
     "Pulumi.yaml",
     "__main__.py",
-    "config.py",
-    "transition.py",
     "requirements.txt",
     "components",
-    "live_gateway",
-    "policies",
     "config",
+    "live_gateway",
+    # The program judges its own change with the plan's judge (plan/judge.py, run as a child).
+    "plan",
+    "policies",
 )
 # Bounded: the verification waits at most this long when AGIC never writes (README, cutover).
 CUTOVER_SECONDS = 60
