@@ -41,6 +41,7 @@ from e2e.compare import Comparison, compare, engine_steps  # noqa: E402
 from e2e.gateway_model import GatewayModel  # noqa: E402
 from e2e.stand_in_provider import Cloud  # noqa: E402
 from live_gateway.arm import ARM_ENDPOINT_VARIABLE  # noqa: E402
+from live_gateway.preflight import REGISTRY_ENDPOINT_VARIABLE  # noqa: E402
 
 E2E = ROOT / ".e2e"
 PULUMI = E2E / "bin" / "pulumi"
@@ -214,6 +215,7 @@ def setup(work: Path) -> Run:
             "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
             "AKSBG_E2E_CLOUD": str(work / "cloud"),
             ARM_ENDPOINT_VARIABLE: model.url,
+            REGISTRY_ENDPOINT_VARIABLE: model.url,
             "REQUESTS_CA_BUNDLE": str(model.ca_path),
         }
     )

@@ -13,131 +13,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 import trustme
 
 from live_gateway.caller import OIDC_SWITCH, REQUEST_TOKEN, REQUEST_URL
 from live_gateway.preflight_provider import PreflightProvider
-from loopback_arm import SUBSCRIPTION, TOKEN, arm_error, fake_az
-from loopback_tls import TlsJsonServer
-
-REGION = "westeurope"
-VERSIONS_PATH = (
-    f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.ContainerService/locations/{REGION}/"
-    "kubernetesVersions"
+from loopback_arm import SUBSCRIPTION, fake_az
+from loopback_subscription import (
+    REGION,
+    SKUS_PATH,
+    TAGS_PATH,
+    LoopbackSubscription,
+    feature,
+    sku,
+    skus,
+    zone_restriction,
 )
-SKUS_PATH = f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Compute/skus"
-FEATURE_PATH = (
-    f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Features/providers/Microsoft.Compute/"
-    "features/EncryptionAtHost"
-)
-TAGS_PATH = "/v2/azure-application-gateway/charts/ingress-azure/tags/list"
-
-
-def versions() -> dict[str, Any]:
-    def minor(version: str, patches: list[str]) -> dict[str, Any]:
-        return {
-            "version": version,
-            "capabilities": {"supportPlan": ["KubernetesOfficial", "AKSLongTermSupport"]},
-            "patchVersions": {patch: {"upgrades": []} for patch in patches},
-        }
-
-    return {
-        "values": [
-            minor("1.35", ["1.35.7", "1.35.8"]),
-            minor("1.36", ["1.36.3", "1.36.4"]),
-            {**minor("1.37", ["1.37.1"]), "isPreview": True},
-        ]
-    }
-
-
-def sku(name: str, restrictions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {
-        "resourceType": "virtualMachines",
-        "locations": [REGION],
-        "capabilities": [{"name": "vCPUs", "value": "4"}, {"name": "MemoryGB", "value": "16"}],
-        "locationInfo": [{"location": REGION, "zones": ["2", "1", "3"]}],
-        "name": name,
-        "tier": "Standard",
-        "size": name.removeprefix("Standard_"),
-        "family": "standardDDSv5Family",
-        "restrictions": restrictions or [],
-    }
-
-
-def zone_restriction(zones: list[str]) -> dict[str, Any]:
-    return {
-        "type": "Zone",
-        "values": [REGION],
-        "restrictionInfo": {"locations": [REGION], "zones": zones},
-        "reasonCode": "NotAvailableForSubscription",
-    }
-
-
-def skus(*entries: dict[str, Any]) -> dict[str, Any]:
-    # A region's list holds other resource types too; the preflight reads virtualMachines only.
-    disk = {"resourceType": "disks", "name": "Premium_LRS", "locations": [REGION]}
-    return {"value": [disk, *entries], "nextLink": None}
-
-
-def feature(state: str) -> dict[str, Any]:
-    return {
-        "properties": {"state": state},
-        "id": FEATURE_PATH,
-        "type": "Microsoft.Features/providers/features",
-        "name": "Microsoft.Compute/EncryptionAtHost",
-    }
-
-
-class LoopbackSubscription:
-    """ARM and the chart registry on one TLS server; each route answers what it is scripted."""
-
-    def __init__(self, ca: trustme.CA, ca_path: Path) -> None:
-        self.ca_path = str(ca_path)
-        self.answers: dict[str, Any] = {}
-        self.requests: list[str] = []
-        self._server = TlsJsonServer(ca, self._respond)
-        self.url = self._server.url
-
-    def script(self, **answers: Any) -> None:
-        defaults = {
-            "versions": versions(),
-            "skus": skus(sku("Standard_D4ds_v5")),
-            "feature": feature("Registered"),
-            "tags": {
-                "name": "azure-application-gateway/charts/ingress-azure",
-                "tags": ["1.9.6", "1.9.7", "1.9.8"],
-            },
-        }
-        self.answers = {**defaults, **answers}
-        self.requests.clear()
-
-    def close(self) -> None:
-        self._server.close()
-
-    def _respond(
-        self, method: str, path: str, headers: dict[str, str], _body: bytes
-    ) -> tuple[int, dict[str, str], Any]:
-        route, _, query = path.partition("?")
-        self.requests.append(path)
-        if route == TAGS_PATH:  # the registry needs no sign-in
-            return self._answer("tags")
-        if headers.get("Authorization") != f"Bearer {TOKEN}":
-            return 401, {}, arm_error(401)
-        if method == "GET" and route == VERSIONS_PATH and "api-version=2025-08-01" in query:
-            return self._answer("versions")
-        if method == "GET" and route == SKUS_PATH and "api-version=2021-07-01" in query:
-            return self._answer("skus")
-        if method == "GET" and route == FEATURE_PATH and "api-version=2021-07-01" in query:
-            return self._answer("feature")
-        return 404, {}, arm_error(404)
-
-    def _answer(self, name: str) -> tuple[int, dict[str, str], Any]:
-        answer = self.answers[name]
-        return (answer, {}, arm_error(answer)) if isinstance(answer, int) else (200, {}, answer)
 
 
 @pytest.fixture(scope="module")
