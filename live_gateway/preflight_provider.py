@@ -22,9 +22,9 @@ from pulumi.dynamic import (
 
 from live_gateway.caller import caller_credential
 from live_gateway.preflight import (
+    REGISTRY_ENDPOINT_VARIABLE,
     Asks,
     ClusterAsk,
-    REGISTRY_ENDPOINT_VARIABLE,
     PreflightReadError,
     Subscription,
     chart_tags,
