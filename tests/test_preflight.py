@@ -17,7 +17,9 @@ from collections.abc import Iterator
 import pytest
 import trustme
 
+from live_gateway.arm import ARM_ENDPOINT_VARIABLE
 from live_gateway.caller import OIDC_SWITCH, REQUEST_TOKEN, REQUEST_URL
+from live_gateway.preflight import REGISTRY_ENDPOINT_VARIABLE
 from live_gateway.preflight_provider import PreflightProvider
 from loopback_arm import SUBSCRIPTION, fake_az
 from loopback_subscription import (
@@ -54,6 +56,7 @@ def loopback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackSubsc
 
 def ask(
     loopback: LoopbackSubscription,
+    provider: PreflightProvider | None = None,
     version: str = "1.36",
     vm_size: str = "Standard_D4ds_v5",
     zones: tuple[str, ...] = ("1", "2", "3"),
@@ -61,7 +64,9 @@ def ask(
     chart: str = "1.9.8",
     encryption_at_host: bool = True,
 ) -> list[str]:
-    provider = PreflightProvider(loopback.url, loopback.ca_path, registry_endpoint=loopback.url)
+    provider = provider or PreflightProvider(
+        loopback.url, loopback.ca_path, registry_endpoint=loopback.url
+    )
     news = {
         "subscriptionId": SUBSCRIPTION,
         "location": REGION,
@@ -93,6 +98,19 @@ def test_what_the_subscription_offers_passes(loopback: LoopbackSubscription) -> 
     assert len(loopback.requests) == 8
     [sizes, *_] = [path for path in loopback.requests if path.startswith(SKUS_PATH)]
     assert "filter=location" in sizes and "westeurope" in sizes, sizes
+
+
+def test_the_endpoints_may_come_from_where_the_provider_runs(
+    loopback: LoopbackSubscription, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The provider in the state carries no endpoints; the engine's process names them, as for
+    # the cut-over verification (a sovereign cloud's ARM, a registry behind a proxy).
+    monkeypatch.setenv(ARM_ENDPOINT_VARIABLE, loopback.url)
+    monkeypatch.setenv(REGISTRY_ENDPOINT_VARIABLE, loopback.url)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", loopback.ca_path)
+    loopback.script()
+    assert ask(loopback, PreflightProvider()) == []
+    assert len(loopback.requests) == 4
 
 
 def test_a_patch_the_region_does_not_offer_is_refused_with_what_it_offers(
