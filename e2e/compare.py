@@ -82,6 +82,10 @@ def engine_steps(preview: dict[str, Any]) -> list[Step]:
     return steps
 
 
+def _whys(plan: dict[str, Any]) -> list[str]:
+    return [str(step.get("why", "")) for step in plan["steps"] if step["kind"] != "drop"]
+
+
 def plan_steps(plan: dict[str, Any], include_drops: bool = True) -> list[Step]:
     return [
         (step["kind"], step["urn"])
@@ -90,11 +94,22 @@ def plan_steps(plan: dict[str, Any], include_drops: bool = True) -> list[Step]:
     ]
 
 
-def compare(preview: dict[str, Any], plan: dict[str, Any]) -> Comparison:
+def compare(
+    preview: dict[str, Any], plan: dict[str, Any], protected: frozenset[str] = frozenset()
+) -> Comparison:
+    """`protected`: the URNs the state protects before the change. bin/plan evaluates its base as
+    a converged deployment, where only the serving cluster is protected; right after a verified
+    flip the cluster it left is still protected too (config/transition.py protected_colors keeps
+    it so for one deployment), so the plan's "protect on" for it is already true and the engine
+    has no step. Any other state-only step must match."""
     engine = engine_steps(preview)
     # The refresh's drops are not preview steps of the update: `preview --refresh --json`
     # reports the refresh apart (compared by the caller from the state after the refresh).
-    planned = plan_steps(plan, include_drops=False)
+    planned = [
+        step
+        for step, why in zip(plan_steps(plan, include_drops=False), _whys(plan), strict=True)
+        if not (step[0] == STATE_ONLY and why == "protect on" and step[1] in protected)
+    ]
     engine_count, plan_count = Counter(engine), Counter(planned)
     missing = tuple(s for s in planned if engine_count[s] < plan_count[s])
     extra = tuple(s for s in engine if plan_count[s] < engine_count[s])

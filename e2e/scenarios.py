@@ -156,15 +156,21 @@ class Run:
                 f"preview printed no JSON: {done.stdout[-2000:]}{done.stderr[-2000:]}"
             ) from None
 
-    def state_urns(self) -> set[str]:
+    def _state(self) -> list[dict[str, Any]]:
         exported = json.loads(self.pulumi("stack", "export").stdout)
+        return list(exported["deployment"].get("resources") or [])
+
+    def state_urns(self) -> set[str]:
         return {
             r["urn"]
-            for r in exported["deployment"].get("resources") or []
+            for r in self._state()
             if r.get("custom")
             and not r["urn"].rsplit("::", 1)[-1].startswith("default")
             and r["type"] != "pulumi:pulumi:StackReference"
         }
+
+    def protected_urns(self) -> frozenset[str]:
+        return frozenset(r["urn"] for r in self._state() if r.get("protect"))
 
     def outputs(self) -> dict[str, Any]:
         return json.loads(self.pulumi("stack", "output", "--json", "--show-secrets").stdout)
@@ -243,11 +249,12 @@ Run.pulumi_login = _login  # type: ignore[attr-defined]
 
 def check_change(run: Run, name: str, base: Path, head: Path, *extra: str) -> Comparison:
     """Preview the change and compare the engine's steps with bin/plan's."""
+    protected = run.protected_urns()
     preview = run.preview(*extra)
     plan = run.plan(base, head)
     (run.work / f"{name}.preview.json").write_text(json.dumps(preview, indent=1))
     (run.work / f"{name}.plan.json").write_text(json.dumps(plan, indent=1))
-    return compare(preview, plan)
+    return compare(preview, plan, protected)
 
 
 def served_by(run: Run) -> str:

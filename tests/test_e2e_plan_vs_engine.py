@@ -120,6 +120,25 @@ def test_a_step_only_one_side_has_is_a_difference() -> None:
     assert not result.missing
 
 
+def test_protect_on_for_what_the_state_still_protects_is_no_step() -> None:
+    # A rollback right after a verified flip: the cluster being returned to is still protected
+    # in the state, so the engine has no step where the plan, from a converged base, says
+    # "protect on". The same plan step for an unprotected cluster, or any other state-only
+    # step, still has to be in the engine's preview.
+    preview = _preview(("create-replacement", JOB, []), ("delete-replaced", JOB, []))
+    plan = {
+        "steps": [
+            {"kind": "state-only", "urn": CLUSTER, "why": "protect on"},
+            {"kind": "create", "urn": JOB},
+            {"kind": "delete", "urn": JOB},
+        ]
+    }
+    assert compare(preview, plan, frozenset({CLUSTER})).equal
+    assert compare(preview, plan).missing == (("state-only", CLUSTER),)
+    plan["steps"][0]["why"] = "protect off"
+    assert not compare(preview, plan, frozenset({CLUSTER})).equal
+
+
 def test_independent_steps_may_run_in_another_order() -> None:
     other = f"{STACK_URN}kubernetes:batch/v1:Job::blue-smoke"
     plan = _plan(("create", JOB), ("create", other))
