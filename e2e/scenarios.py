@@ -169,9 +169,6 @@ class Run:
             and r["type"] != "pulumi:pulumi:StackReference"
         }
 
-    def protected_urns(self) -> frozenset[str]:
-        return frozenset(r["urn"] for r in self._state() if r.get("protect"))
-
     def outputs(self) -> dict[str, Any]:
         return json.loads(self.pulumi("stack", "output", "--json", "--show-secrets").stdout)
 
@@ -249,17 +246,18 @@ Run.pulumi_login = _login  # type: ignore[attr-defined]
 
 def check_change(run: Run, name: str, base: Path, head: Path, *extra: str) -> Comparison:
     """Preview the change and compare the engine's steps with bin/plan's."""
-    protected = run.protected_urns()
     preview = run.preview(*extra)
     plan = run.plan(base, head)
     (run.work / f"{name}.preview.json").write_text(json.dumps(preview, indent=1))
     (run.work / f"{name}.plan.json").write_text(json.dumps(plan, indent=1))
-    return compare(preview, plan, protected)
+    return compare(preview, plan)
 
 
 def served_by(run: Run) -> str:
+    """The serving color the stack recorded: the active one only once it was verified
+    (__main__.py, `servingColor`), so a failed verification leaves the old one."""
     facts = run.outputs().get("deployedConfig") or {}
-    return str(facts.get("active", run.outputs().get("activeColor", "")))
+    return str(facts.get("servingColor") or "")
 
 
 def scenario(

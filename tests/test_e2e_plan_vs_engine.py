@@ -120,23 +120,18 @@ def test_a_step_only_one_side_has_is_a_difference() -> None:
     assert not result.missing
 
 
-def test_protect_on_for_what_the_state_still_protects_is_no_step() -> None:
+def test_protect_bookkeeping_is_reported_and_every_other_step_compared() -> None:
     # A rollback right after a verified flip: the cluster being returned to is still protected
     # in the state, so the engine has no step where the plan, from a converged base, says
-    # "protect on". The same plan step for an unprotected cluster, or any other state-only
-    # step, still has to be in the engine's preview.
+    # "protect on". That is reported; a missing create is still a difference.
     preview = _preview(("create-replacement", JOB, []), ("delete-replaced", JOB, []))
-    plan = {
-        "steps": [
-            {"kind": "state-only", "urn": CLUSTER, "why": "protect on"},
-            {"kind": "create", "urn": JOB},
-            {"kind": "delete", "urn": JOB},
-        ]
-    }
-    assert compare(preview, plan, frozenset({CLUSTER})).equal
-    assert compare(preview, plan).missing == (("state-only", CLUSTER),)
-    plan["steps"][0]["why"] = "protect off"
-    assert not compare(preview, plan, frozenset({CLUSTER})).equal
+    plan = _plan(("state-only", CLUSTER), ("create", JOB), ("delete", JOB))
+    result = compare(preview, plan)
+    assert result.equal
+    assert result.protect_only == (("state-only", CLUSTER),)
+    assert "protect bookkeeping, not compared: " + CLUSTER in result.describe()
+    plan = _plan(("state-only", CLUSTER), ("create", JOB), ("create", RELEASE), ("delete", JOB))
+    assert compare(preview, plan).missing == (("create", RELEASE),)
 
 
 def test_independent_steps_may_run_in_another_order() -> None:
