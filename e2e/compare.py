@@ -44,6 +44,8 @@ class Comparison:
     missing: tuple[Step, ...]  # in the plan, not in the engine's preview
     extra: tuple[Step, ...]  # in the engine's preview, not in the plan
     order_violations: tuple[str, ...]
+    # protect-only steps one side has and the other has not: history, not config (compare)
+    protect_only: tuple[Step, ...] = ()
 
     @property
     def same_sequence(self) -> bool:
@@ -59,6 +61,7 @@ class Comparison:
         lines += [f"  only in bin/plan: {kind} {urn}" for kind, urn in self.missing]
         lines += [f"  only in the engine: {kind} {urn}" for kind, urn in self.extra]
         lines += [f"  order: {v}" for v in self.order_violations]
+        lines += [f"  protect bookkeeping, not compared: {urn}" for _, urn in self.protect_only]
         return "\n".join(lines)
 
 
@@ -91,19 +94,27 @@ def plan_steps(plan: dict[str, Any], include_drops: bool = True) -> list[Step]:
 
 
 def compare(preview: dict[str, Any], plan: dict[str, Any]) -> Comparison:
+    """Every step the engine previews is bin/plan's and the other way round, except `protect`
+    bookkeeping, which is reported apart (`protect_only`). bin/plan evaluates its base as a
+    converged deployment; the program protects the active cluster and the one last verified
+    serving (config/transition.py protected_colors), so whether the cluster a flip left is still
+    protected depends on how many deployments ran since the last verified flip, which no stack
+    file shows: right after a flip, the plan's "protect on" for it is already true, and a
+    break glass's second run lifts a protect the converged base never had."""
     engine = engine_steps(preview)
     # The refresh's drops are not preview steps of the update: `preview --refresh --json`
     # reports the refresh apart (compared by the caller from the state after the refresh).
     planned = plan_steps(plan, include_drops=False)
     engine_count, plan_count = Counter(engine), Counter(planned)
-    missing = tuple(s for s in planned if engine_count[s] < plan_count[s])
-    extra = tuple(s for s in engine if plan_count[s] < engine_count[s])
+    missing = [s for s in planned if engine_count[s] < plan_count[s]]
+    extra = [s for s in engine if plan_count[s] < engine_count[s]]
     return Comparison(
         engine=tuple(engine),
         plan=tuple(planned),
-        missing=tuple(dict.fromkeys(missing)),
-        extra=tuple(dict.fromkeys(extra)),
+        missing=tuple(dict.fromkeys(s for s in missing if s[0] != STATE_ONLY)),
+        extra=tuple(dict.fromkeys(s for s in extra if s[0] != STATE_ONLY)),
         order_violations=tuple(order_violations(engine, planned, preview)),
+        protect_only=tuple(dict.fromkeys(s for s in missing + extra if s[0] == STATE_ONLY)),
     )
 
 

@@ -5,7 +5,9 @@ the stand-in cloud (e2e/stand_in_provider.py): the cluster that holds the AGIC H
 writes one pool per Service (AGIC's pool name, components/agic.py backend_pool_name) with that
 cluster's pod addresses from its subnet; with no release the gateway keeps what was last
 written (AGIC leaves it configured when uninstalled); `freeze` makes AGIC never write, the
-"AGIC on the new cluster has not written the gateway" failure. The answers have the shapes the
+"AGIC on the new cluster has not written the gateway" failure. The same server answers the
+preflight's reads of the subscription and the chart registry as a subscription that may deploy
+the sample does (tests/loopback_subscription.py). The answers have the shapes the
 tests' loopback ARM serves (tests/loopback_arm.py, from azure-rest-api-specs' examples), over
 TLS with a throwaway CA, behind the same bearer token and fake `az`.
 """
@@ -27,6 +29,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from components.agic import backend_pool_name  # noqa: E402
 from e2e.stand_in_provider import Cloud  # noqa: E402
 from loopback_arm import TOKEN, arm_error, fake_az  # noqa: E402
+from loopback_subscription import answer, default_answers  # noqa: E402
 from loopback_tls import TlsJsonServer  # noqa: E402
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -111,6 +114,10 @@ class GatewayModel:
     def _respond(
         self, method: str, path: str, headers: dict[str, str], _body: bytes
     ) -> tuple[int, dict[str, str], Any]:
+        # The preflight's reads: the sample's versions, VM size, feature and chart tags.
+        preflight = answer(default_answers(), method, path, headers)
+        if preflight is not None:
+            return preflight
         if headers.get("Authorization", "") != f"Bearer {TOKEN}":
             return 401, {}, arm_error(401)
         route = path.split("?", 1)[0]

@@ -41,6 +41,7 @@ from e2e.compare import Comparison, compare, engine_steps  # noqa: E402
 from e2e.gateway_model import GatewayModel  # noqa: E402
 from e2e.stand_in_provider import Cloud  # noqa: E402
 from live_gateway.arm import ARM_ENDPOINT_VARIABLE  # noqa: E402
+from live_gateway.preflight import REGISTRY_ENDPOINT_VARIABLE  # noqa: E402
 
 E2E = ROOT / ".e2e"
 PULUMI = E2E / "bin" / "pulumi"
@@ -51,13 +52,13 @@ KEY = f"{PROJECT}:"
 PROJECT_FILES = (
     "Pulumi.yaml",
     "__main__.py",
-    "config.py",
-    "transition.py",
     "requirements.txt",
     "components",
-    "live_gateway",
-    "policies",
     "config",
+    "live_gateway",
+    # The program judges its own change with the plan's judge (plan/judge.py, run as a child).
+    "plan",
+    "policies",
 )
 # Bounded: the verification waits at most this long when AGIC never writes (README, cutover).
 CUTOVER_SECONDS = 60
@@ -155,11 +156,14 @@ class Run:
                 f"preview printed no JSON: {done.stdout[-2000:]}{done.stderr[-2000:]}"
             ) from None
 
-    def state_urns(self) -> set[str]:
+    def _state(self) -> list[dict[str, Any]]:
         exported = json.loads(self.pulumi("stack", "export").stdout)
+        return list(exported["deployment"].get("resources") or [])
+
+    def state_urns(self) -> set[str]:
         return {
             r["urn"]
-            for r in exported["deployment"].get("resources") or []
+            for r in self._state()
             if r.get("custom")
             and not r["urn"].rsplit("::", 1)[-1].startswith("default")
             and r["type"] != "pulumi:pulumi:StackReference"
@@ -214,6 +218,7 @@ def setup(work: Path) -> Run:
             "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
             "AKSBG_E2E_CLOUD": str(work / "cloud"),
             ARM_ENDPOINT_VARIABLE: model.url,
+            REGISTRY_ENDPOINT_VARIABLE: model.url,
             "REQUESTS_CA_BUNDLE": str(model.ca_path),
         }
     )
@@ -249,8 +254,10 @@ def check_change(run: Run, name: str, base: Path, head: Path, *extra: str) -> Co
 
 
 def served_by(run: Run) -> str:
+    """The serving color the stack recorded: the active one only once it was verified
+    (__main__.py, `servingColor`), so a failed verification leaves the old one."""
     facts = run.outputs().get("deployedConfig") or {}
-    return str(facts.get("active", run.outputs().get("activeColor", "")))
+    return str(facts.get("servingColor") or "")
 
 
 def scenario(

@@ -43,7 +43,7 @@ from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from plan.cloud_mocks import CloudMocks, kubeconfig_for  # noqa: E402
+from plan.cloud_mocks import CLIENT_CONFIG, CloudMocks, client_config, kubeconfig_for  # noqa: E402
 from plan.diff import (  # noqa: E402
     changed_paths,
     covering,
@@ -227,6 +227,8 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
 
     def Invoke(self, request: Any, context: Any) -> Any:  # noqa: N802
         args = plain(request.args)
+        if request.tok == CLIENT_CONFIG:
+            return provider_pb2.InvokeResponse(**{"return": as_struct(client_config())})
         if request.tok != CREDENTIALS:
             context.abort(grpc.StatusCode.UNIMPLEMENTED, f"the stand-in has no {request.tok}")
         with self.cloud.state() as data:

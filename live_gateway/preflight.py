@@ -164,6 +164,12 @@ class Subscription:
         return _json_or_raise(response, what, permission)
 
 
+# Where the chart registry is reached when not at https://<registry>, read where the provider
+# runs: a pull-through proxy in a locked-down network, the loopback registry of the e2e run.
+# Like AKSBG_ARM_ENDPOINT (arm.py), never part of the pickled provider in the state.
+REGISTRY_ENDPOINT_VARIABLE = "AKSBG_CHART_REGISTRY_ENDPOINT"
+
+
 def chart_tags(
     registry: str, repository: str, endpoint: str | None = None, ca_bundle: str | None = None
 ) -> list[str]:

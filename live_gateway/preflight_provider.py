@@ -8,6 +8,7 @@ resource changes nothing in Azure.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from pulumi.dynamic import (
@@ -21,6 +22,7 @@ from pulumi.dynamic import (
 
 from live_gateway.caller import caller_credential
 from live_gateway.preflight import (
+    REGISTRY_ENDPOINT_VARIABLE,
     Asks,
     ClusterAsk,
     PreflightReadError,
@@ -52,12 +54,15 @@ class PreflightProvider(_ArmAccess, ResourceProvider):
             subscription = Subscription(
                 asks.subscription,
                 caller_credential(self.authority_host, self.ca_bundle),
-                self.arm_endpoint,
+                self._arm(),
                 self.ca_bundle,
             )
         try:
             tags: list[str] | None = chart_tags(
-                asks.chart_registry, asks.chart_repository, self.registry_endpoint, self.ca_bundle
+                asks.chart_registry,
+                asks.chart_repository,
+                self.registry_endpoint or os.environ.get(REGISTRY_ENDPOINT_VARIABLE) or None,
+                self.ca_bundle,
             )
         except PreflightReadError as err:
             tags = None

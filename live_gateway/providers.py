@@ -89,11 +89,15 @@ class _ArmAccess:
         self.clock = clock
         self.sleep = sleep
 
+    def _arm(self) -> str | None:
+        """ARM's endpoint: the provider's own, else the variable of the process it runs in."""
+        return self.arm_endpoint or os.environ.get(ARM_ENDPOINT_VARIABLE) or None
+
     def _gateway(self, gateway_id: str) -> ArmGateway:
         return ArmGateway(
             gateway_id,
             caller_credential(self.authority_host, self.ca_bundle),
-            self.arm_endpoint or os.environ.get(ARM_ENDPOINT_VARIABLE) or None,
+            self._arm(),
             self.ca_bundle,
             operation_poll_seconds=min(self.poll_seconds, 5),
         )

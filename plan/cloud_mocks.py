@@ -181,6 +181,19 @@ def kubeconfig_for(cluster: str, fqdn: str, entra_id: bool) -> str:
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
 
+CLIENT_CONFIG = "azure-native:authorization:getClientConfig"
+
+
+def client_config() -> dict[str, str]:
+    """Who azure-native signed in as (getClientConfig): the preflight asks this subscription."""
+    return {
+        "clientId": stable_uuid("client", "deployer"),
+        "objectId": stable_uuid("principal", "deployer"),
+        "subscriptionId": SUBSCRIPTION_ID,
+        "tenantId": TENANT_ID,
+    }
+
+
 class CloudMocks(pulumi.runtime.Mocks):
     """Answers resource registrations and invokes the way Azure and Kubernetes would, offline.
 
@@ -270,12 +283,6 @@ class CloudMocks(pulumi.runtime.Mocks):
             encoded = base64.b64encode(kubeconfig.encode()).decode()
             # No check failures: an empty list, as MockMonitor.Invoke iterates it (mocks.py).
             return {"kubeconfigs": [{"name": "clusterUser", "value": encoded}]}, []
-        if args.token == "azure-native:authorization:getClientConfig":
-            # Who azure-native signed in as: the preflight asks this subscription.
-            return {
-                "clientId": stable_uuid("client", "deployer"),
-                "objectId": stable_uuid("principal", "deployer"),
-                "subscriptionId": SUBSCRIPTION_ID,
-                "tenantId": TENANT_ID,
-            }, []
+        if args.token == CLIENT_CONFIG:
+            return client_config(), []
         raise NotImplementedError(f"the offline plan has no answer for invoke {args.token}")

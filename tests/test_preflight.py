@@ -13,131 +13,25 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 import trustme
 
+from live_gateway.arm import ARM_ENDPOINT_VARIABLE
 from live_gateway.caller import OIDC_SWITCH, REQUEST_TOKEN, REQUEST_URL
+from live_gateway.preflight import REGISTRY_ENDPOINT_VARIABLE
 from live_gateway.preflight_provider import PreflightProvider
-from loopback_arm import SUBSCRIPTION, TOKEN, arm_error, fake_az
-from loopback_tls import TlsJsonServer
-
-REGION = "westeurope"
-VERSIONS_PATH = (
-    f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.ContainerService/locations/{REGION}/"
-    "kubernetesVersions"
+from loopback_arm import SUBSCRIPTION, fake_az
+from loopback_subscription import (
+    REGION,
+    SKUS_PATH,
+    TAGS_PATH,
+    LoopbackSubscription,
+    feature,
+    sku,
+    skus,
+    zone_restriction,
 )
-SKUS_PATH = f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Compute/skus"
-FEATURE_PATH = (
-    f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Features/providers/Microsoft.Compute/"
-    "features/EncryptionAtHost"
-)
-TAGS_PATH = "/v2/azure-application-gateway/charts/ingress-azure/tags/list"
-
-
-def versions() -> dict[str, Any]:
-    def minor(version: str, patches: list[str]) -> dict[str, Any]:
-        return {
-            "version": version,
-            "capabilities": {"supportPlan": ["KubernetesOfficial", "AKSLongTermSupport"]},
-            "patchVersions": {patch: {"upgrades": []} for patch in patches},
-        }
-
-    return {
-        "values": [
-            minor("1.35", ["1.35.7", "1.35.8"]),
-            minor("1.36", ["1.36.3", "1.36.4"]),
-            {**minor("1.37", ["1.37.1"]), "isPreview": True},
-        ]
-    }
-
-
-def sku(name: str, restrictions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {
-        "resourceType": "virtualMachines",
-        "locations": [REGION],
-        "capabilities": [{"name": "vCPUs", "value": "4"}, {"name": "MemoryGB", "value": "16"}],
-        "locationInfo": [{"location": REGION, "zones": ["2", "1", "3"]}],
-        "name": name,
-        "tier": "Standard",
-        "size": name.removeprefix("Standard_"),
-        "family": "standardDDSv5Family",
-        "restrictions": restrictions or [],
-    }
-
-
-def zone_restriction(zones: list[str]) -> dict[str, Any]:
-    return {
-        "type": "Zone",
-        "values": [REGION],
-        "restrictionInfo": {"locations": [REGION], "zones": zones},
-        "reasonCode": "NotAvailableForSubscription",
-    }
-
-
-def skus(*entries: dict[str, Any]) -> dict[str, Any]:
-    # A region's list holds other resource types too; the preflight reads virtualMachines only.
-    disk = {"resourceType": "disks", "name": "Premium_LRS", "locations": [REGION]}
-    return {"value": [disk, *entries], "nextLink": None}
-
-
-def feature(state: str) -> dict[str, Any]:
-    return {
-        "properties": {"state": state},
-        "id": FEATURE_PATH,
-        "type": "Microsoft.Features/providers/features",
-        "name": "Microsoft.Compute/EncryptionAtHost",
-    }
-
-
-class LoopbackSubscription:
-    """ARM and the chart registry on one TLS server; each route answers what it is scripted."""
-
-    def __init__(self, ca: trustme.CA, ca_path: Path) -> None:
-        self.ca_path = str(ca_path)
-        self.answers: dict[str, Any] = {}
-        self.requests: list[str] = []
-        self._server = TlsJsonServer(ca, self._respond)
-        self.url = self._server.url
-
-    def script(self, **answers: Any) -> None:
-        defaults = {
-            "versions": versions(),
-            "skus": skus(sku("Standard_D4ds_v5")),
-            "feature": feature("Registered"),
-            "tags": {
-                "name": "azure-application-gateway/charts/ingress-azure",
-                "tags": ["1.9.6", "1.9.7", "1.9.8"],
-            },
-        }
-        self.answers = {**defaults, **answers}
-        self.requests.clear()
-
-    def close(self) -> None:
-        self._server.close()
-
-    def _respond(
-        self, method: str, path: str, headers: dict[str, str], _body: bytes
-    ) -> tuple[int, dict[str, str], Any]:
-        route, _, query = path.partition("?")
-        self.requests.append(path)
-        if route == TAGS_PATH:  # the registry needs no sign-in
-            return self._answer("tags")
-        if headers.get("Authorization") != f"Bearer {TOKEN}":
-            return 401, {}, arm_error(401)
-        if method == "GET" and route == VERSIONS_PATH and "api-version=2025-08-01" in query:
-            return self._answer("versions")
-        if method == "GET" and route == SKUS_PATH and "api-version=2021-07-01" in query:
-            return self._answer("skus")
-        if method == "GET" and route == FEATURE_PATH and "api-version=2021-07-01" in query:
-            return self._answer("feature")
-        return 404, {}, arm_error(404)
-
-    def _answer(self, name: str) -> tuple[int, dict[str, str], Any]:
-        answer = self.answers[name]
-        return (answer, {}, arm_error(answer)) if isinstance(answer, int) else (200, {}, answer)
 
 
 @pytest.fixture(scope="module")
@@ -162,6 +56,7 @@ def loopback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackSubsc
 
 def ask(
     loopback: LoopbackSubscription,
+    provider: PreflightProvider | None = None,
     version: str = "1.36",
     vm_size: str = "Standard_D4ds_v5",
     zones: tuple[str, ...] = ("1", "2", "3"),
@@ -169,7 +64,9 @@ def ask(
     chart: str = "1.9.8",
     encryption_at_host: bool = True,
 ) -> list[str]:
-    provider = PreflightProvider(loopback.url, loopback.ca_path, registry_endpoint=loopback.url)
+    provider = provider or PreflightProvider(
+        loopback.url, loopback.ca_path, registry_endpoint=loopback.url
+    )
     news = {
         "subscriptionId": SUBSCRIPTION,
         "location": REGION,
@@ -201,6 +98,19 @@ def test_what_the_subscription_offers_passes(loopback: LoopbackSubscription) -> 
     assert len(loopback.requests) == 8
     [sizes, *_] = [path for path in loopback.requests if path.startswith(SKUS_PATH)]
     assert "filter=location" in sizes and "westeurope" in sizes, sizes
+
+
+def test_the_endpoints_may_come_from_where_the_provider_runs(
+    loopback: LoopbackSubscription, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The provider in the state carries no endpoints; the engine's process names them, as for
+    # the cut-over verification (a sovereign cloud's ARM, a registry behind a proxy).
+    monkeypatch.setenv(ARM_ENDPOINT_VARIABLE, loopback.url)
+    monkeypatch.setenv(REGISTRY_ENDPOINT_VARIABLE, loopback.url)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", loopback.ca_path)
+    loopback.script()
+    assert ask(loopback, PreflightProvider()) == []
+    assert len(loopback.requests) == 4
 
 
 def test_a_patch_the_region_does_not_offer_is_refused_with_what_it_offers(
