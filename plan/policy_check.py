@@ -20,7 +20,7 @@ import asyncio
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from inspect import isawaitable
 from typing import Any, Literal
 
@@ -257,6 +257,7 @@ def _options(reg: Registration) -> PolicyResourceOptions:
     )
 
 
+@cache
 def _seconds(duration: str | None) -> float:
     """A Go duration ("2m30s", as the SDK sends custom timeouts) in seconds; 0 when unset."""
     if not duration:
