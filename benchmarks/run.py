@@ -11,6 +11,7 @@ machine, so they are printed for a person to read, never tested.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import sys
@@ -112,8 +113,9 @@ def main() -> None:
             f"{label:<45} {median:>9.2f} {fastest:>7.2f} {median / floor:>8.2f} {cpu:>7.2f} "
             f"{peak:>9}"
         )
-    if len(scale) > 1:
-        few, many = min(scale), max(scale)
+    # Per app between each pair of sizes: equal figures for 1 -> 50 and 50 -> 100 mean linear.
+    sizes = sorted(set(scale))
+    for few, many in itertools.pairwise(sizes):
         first = results[f"plan blue -> green, {few} apps"]
         last = results[f"plan blue -> green, {many} apps"]
         print(

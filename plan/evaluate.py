@@ -15,7 +15,6 @@ import multiprocessing
 import runpy
 import sys
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -23,13 +22,13 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime import rpc, settings
-from pulumi.runtime.proto import resource_pb2, source_pb2
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from plan.cloud_mocks import STACK_REFERENCE, CloudMocks
+from plan.shortcuts import skipping_unneeded_work, without_aliases
 
 PROGRAM_DIR = Path(__file__).resolve().parent.parent
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -201,26 +200,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return super().Invoke(request)
 
 
-def _without_aliases(
-    args: pulumi.ResourceTransformationArgs,
-) -> pulumi.ResourceTransformationResult:
-    """The resource as registered, less its aliases.
-
-    azure-native's generated classes give each resource an alias per earlier type token (96 on a
-    MaintenanceConfiguration, 113 on a ManagedCluster), and the SDK makes outputs of each before it
-    registers the resource (pulumi 3.272 resource.py Resource.__init__, collapse_alias_to_urn;
-    runtime/resource.py prepare_aliases): most of an evaluation's time. An alias only lets an
-    engine find a resource its state holds under an older token. An evaluation starts from no
-    state and records no alias, so what it records is the same without them; transformations run
-    before aliases are read (Resource.__init__).
-    """
-    opts = pulumi.ResourceOptions.merge(args.opts, None)
-    opts.aliases = None
-    return pulumi.ResourceTransformationResult(args.props, opts)
-
-
-def _run_program(main: Path) -> None:
-    pulumi.runtime.register_stack_transformation(_without_aliases)
+def _run_program(main: Path, shortcuts: bool) -> None:
+    if shortcuts:
+        pulumi.runtime.register_stack_transformation(without_aliases)
     runpy.run_path(str(main), run_name="__main__")
 
 
@@ -233,6 +215,7 @@ def evaluate(
     preview: bool = False,
     previous_outputs: dict[str, Any] | None = None,
     into: Evaluation | None = None,
+    shortcuts: bool = True,
 ) -> Evaluation:
     """Evaluates the program once for `config`: fully qualified keys, values as the CLI passes.
 
@@ -241,7 +224,8 @@ def evaluate(
     the stack's outputs from its last deployment, as the program's reference to its own stack
     reads them (default CloudMocks only); None evaluates a first deployment. `into` receives
     the record as it is made, so a caller can read what a failing program registered and
-    exported before it failed, as the engine keeps it.
+    exported before it failed, as the engine keeps it. `shortcuts` skips the SDK's work that only
+    an engine reads (plan/shortcuts.py); without them the record is the same, only slower.
     """
     evaluation = into if into is not None else Evaluation()
     cloud = mocks or CloudMocks(previous_outputs)
@@ -265,8 +249,8 @@ def evaluate(
     if str(program_dir) not in sys.path:
         sys.path.insert(0, str(program_dir))
     try:
-        with _without_stack_traces():
-            _sync_await(run_in_stack(lambda: _run_program(main)))
+        with skipping_unneeded_work() if shortcuts else contextlib.nullcontext():
+            _sync_await(run_in_stack(lambda: _run_program(main, shortcuts)))
     except pulumi.RunError as err:
         raise ProgramError(str(err)) from None
     finally:
@@ -290,25 +274,6 @@ def _warnings_into(evaluation: Evaluation) -> logging.Logger:
     logger.propagate = False
     logger.handlers = [_Recorder(evaluation)]
     return logger
-
-
-@contextlib.contextmanager
-def _without_stack_traces() -> Iterator[None]:
-    """Registrations without the source stack trace the SDK attaches to each.
-
-    For every resource the SDK walks the Python stack with `traceback.extract_stack` (reading
-    each frame's source line) and turns every frame's file into a URI (pulumi 3.272
-    runtime/resource.py `_get_stack_trace`, called by register_resource and read_resource), for
-    the engine to point its messages at the program's source. The mock monitor never reads it
-    and the record holds no such field, so leaving it empty changes nothing recorded; it was a
-    sixth of an evaluation's time.
-    """
-    saved = sdk_resource._get_stack_trace
-    sdk_resource._get_stack_trace = source_pb2.StackTrace
-    try:
-        yield
-    finally:
-        sdk_resource._get_stack_trace = saved
 
 
 def as_config_text(value: Any) -> str:

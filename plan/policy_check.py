@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from inspect import isawaitable
 from typing import Any, Literal
 
@@ -131,9 +131,9 @@ def _check_resources(
     providers = _providers(evaluation)
     found: list[Violation] = []
     for reg in evaluation.resources.values():
-        args = ResourceValidationArgs(
+        args = _ResourceArgs(
             reg.type,
-            _props(reg),
+            _Deferred(reg.inputs),
             reg.urn,
             reg.name,
             _options(reg),
@@ -193,6 +193,54 @@ def _props(reg: Registration) -> Mapping[str, Any]:
     return unknown_checking_proxy(reg.inputs)
 
 
+class _Deferred(Mapping[str, Any]):
+    """A resource's inputs, to be wrapped in the engine's proxy when a policy first reads them."""
+
+    def __init__(self, inputs: dict[str, Any]) -> None:
+        self.inputs = inputs
+
+    def __getitem__(self, key: str) -> Any:
+        return self.inputs[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.inputs)
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+
+class _LazyProps:
+    """`props` built on a policy's first read, not for every policy and resource up front.
+
+    The analyzer wraps a fresh copy of each resource's props in `unknown_checking_proxy` for every
+    policy it runs (pulumi_policy policy.py `Analyze` and `AnalyzeStack`), and the proxy copies the
+    whole tree as it wraps it (proxy.py `_proxy_helper`). Most policies return on the resource type
+    and never read props, yet building the copies was most of a plan's policy time at 50 apps. A
+    policy that reads them gets the same fresh proxy, built from the same inputs, as before; one
+    that assigns `props` keeps what it assigned.
+    """
+
+    _props: Mapping[str, Any]
+
+    @property
+    def props(self) -> Mapping[str, Any]:
+        if isinstance(self._props, _Deferred):
+            self._props = unknown_checking_proxy(self._props.inputs)
+        return self._props
+
+    @props.setter
+    def props(self, value: Mapping[str, Any]) -> None:
+        self._props = value
+
+
+class _ResourceArgs(_LazyProps, ResourceValidationArgs):
+    pass
+
+
+class _StackResource(_LazyProps, PolicyResource):
+    pass
+
+
 def _options(reg: Registration) -> PolicyResourceOptions:
     return PolicyResourceOptions(
         protect=reg.protect,
@@ -209,6 +257,7 @@ def _options(reg: Registration) -> PolicyResourceOptions:
     )
 
 
+@cache
 def _seconds(duration: str | None) -> float:
     """A Go duration ("2m30s", as the SDK sends custom timeouts) in seconds; 0 when unset."""
     if not duration:
@@ -230,9 +279,9 @@ def _providers(evaluation: Evaluation) -> dict[str, PolicyProviderResource]:
 def _stack_resources(evaluation: Evaluation) -> list[PolicyResource]:
     providers = _providers(evaluation)
     by_urn = {
-        reg.urn: PolicyResource(
+        reg.urn: _StackResource(
             reg.type,
-            _props(reg),
+            _Deferred(reg.inputs),
             reg.urn,
             reg.name,
             _options(reg),

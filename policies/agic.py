@@ -41,7 +41,13 @@ def is_agic_release(resource_type: str, props: Mapping[str, Any]) -> bool:
 
 
 def agic_releases(resources: Sequence[PolicyResource]) -> list[PolicyResource]:
-    return [r for r in resources if is_agic_release(r.resource_type, r.props)]
+    # The type first: the offline plan wraps a resource's props in the engine's proxy only when a
+    # policy reads them (plan/policy_check.py), and most resources are not releases.
+    return [
+        r
+        for r in resources
+        if r.resource_type == HELM_RELEASE and is_agic_release(r.resource_type, r.props)
+    ]
 
 
 def release_name(release: PolicyResource) -> str:
@@ -153,7 +159,7 @@ def validate_release_on_active_cluster(
 def validate_delete_before_replace(
     args: ResourceValidationArgs, report_violation: ReportViolation
 ) -> None:
-    if not is_agic_release(args.resource_type, args.props):
+    if args.resource_type != HELM_RELEASE or not is_agic_release(args.resource_type, args.props):
         return
     if args.opts.delete_before_replace is not True:
         report_violation(

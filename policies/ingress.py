@@ -46,11 +46,9 @@ def agic_class_names(resources: Sequence[PolicyResource]) -> set[str]:
     """IngressClass names through which AGIC could serve an Ingress in this stack."""
     names = {AGIC_CLASS_RESOURCE}
     for resource in resources:
-        spec = _mapping(resource.props.get("spec"))
-        if (
-            kubernetes_kind(resource.resource_type) == "IngressClass"
-            and spec.get("controller") == AGIC_CONTROLLER
-        ):
+        if kubernetes_kind(resource.resource_type) != "IngressClass":
+            continue
+        if _mapping(resource.props.get("spec")).get("controller") == AGIC_CONTROLLER:
             name = _mapping(resource.props.get("metadata")).get("name")
             names.add(name if isinstance(name, str) else resource.name)
     for release in agic_releases(resources):

@@ -1,31 +1,87 @@
-"""The offline evaluation records what the program registers, and nothing it does not need."""
+"""The offline evaluation records what the program registers, and nothing it does not need.
+
+The shortcuts (plan/shortcuts.py) skip SDK work only an engine reads; an evaluation with them must
+record exactly what one without them records: every registration, the outputs, the invokes, the
+stack references and the warnings.
+"""
 
 from __future__ import annotations
 
-import runpy
+import gc
 from dataclasses import asdict
-from pathlib import Path
+from typing import Any
 
 import pytest
+from pulumi import log as sdk_log
+from pulumi.runtime import resource as sdk_resource
 
-import plan.evaluate
-from conftest import STACK, sample_config
+from conftest import STACK, sample_config, with_overrides
+from plan.cloud_mocks import CloudMocks
 from plan.evaluate import Evaluation, evaluate
 
 
-def test_dropping_aliases_changes_no_registration_output_or_invoke(
-    blue: Evaluation, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The session's evaluations run without the SDK's aliases; this one runs with them.
-    monkeypatch.setattr(
-        plan.evaluate,
-        "_run_program",
-        lambda main: runpy.run_path(str(Path(main)), run_name="__main__"),
-    )
-    with_aliases = evaluate(sample_config("blue"), STACK)
-    assert {u: asdict(r) for u, r in with_aliases.resources.items()} == {
-        u: asdict(r) for u, r in blue.resources.items()
+def _apps(color: str, count: int) -> dict[str, Any]:
+    """The sample stack with `count` apps, each on its own path, as benchmarks/run.py scales it."""
+    [sample] = sample_config(color)["aks-bluegreen:workloads"]
+    apps = [dict(sample, name=f"app{i}", path=f"/app{i}") if i else sample for i in range(count)]
+    return with_overrides(color, {"workloads": apps})
+
+
+def _record(evaluation: Evaluation) -> dict[str, Any]:
+    return {
+        # Resources register from concurrent tasks, so their order varies from run to run even
+        # with the same SDK; the plan orders steps by dependencies, never by registration.
+        "resources": {urn: asdict(reg) for urn, reg in evaluation.resources.items()},
+        "outputs": evaluation.outputs,
+        # Invokes run concurrently: the two clusters' credentials may be asked for in either order.
+        "invokes": sorted(map(repr, evaluation.invokes)),
+        "stack_references": evaluation.stack_references,
+        "warnings": evaluation.warnings,
     }
-    assert with_aliases.outputs == blue.outputs
-    # Invokes run concurrently: the two clusters' credentials may be asked for in either order.
-    assert sorted(map(repr, with_aliases.invokes)) == sorted(map(repr, blue.invokes))
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        pytest.param(lambda: sample_config("blue"), id="blue"),
+        pytest.param(lambda: sample_config("green"), id="green"),
+        pytest.param(lambda: _apps("green", 3), id="green-3-apps"),
+    ],
+)
+def test_shortcuts_change_nothing_recorded(config: Any) -> None:
+    plain = evaluate(config(), STACK, shortcuts=False)
+    quick = evaluate(config(), STACK)
+    assert len(plain.resources) > 50
+    assert _record(quick) == _record(plain)
+
+
+def test_the_sdk_is_itself_again_after_an_evaluation() -> None:
+    # Other evaluations and the rest of the process must see the SDK and the collector as found.
+    debug, stack_trace = sdk_log.debug, sdk_resource._get_stack_trace
+    assert gc.isenabled()
+    evaluate(sample_config("blue"), STACK)
+    assert gc.isenabled()
+    assert sdk_log.debug is debug
+    assert sdk_resource._get_stack_trace is stack_trace
+
+
+class _Observing(CloudMocks):
+    """Mocks that note, at each registration, whether the shortcuts are in force."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[tuple[bool, bool]] = set()
+
+    def new_resource(self, args: Any) -> Any:
+        self.seen.add((gc.isenabled(), sdk_log.debug.__module__ == "pulumi.log"))
+        return super().new_resource(args)
+
+
+@pytest.mark.parametrize(("shortcuts", "expected"), [(True, {(False, False)}), (False, None)])
+def test_the_shortcuts_hold_while_the_program_runs(
+    shortcuts: bool, expected: set[tuple[bool, bool]] | None
+) -> None:
+    mocks = _Observing()
+    was_enabled = gc.isenabled()
+    evaluate(sample_config("blue"), STACK, mocks=mocks, shortcuts=shortcuts)
+    assert mocks.seen == (expected or {(was_enabled, True)})
