@@ -19,10 +19,12 @@ Usage: python -m e2e.scenarios [--keep] [--only N]. The last line printed is the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -92,15 +94,7 @@ class Run:
         if args[0] == "up":
             command += ["--yes", "--skip-preview"]
         started = time.monotonic()
-        done = subprocess.run(
-            command,
-            cwd=self.project,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=RUN_SECONDS,
-            check=False,
-        )
+        done = _run_as_group(command, self.project, self.env)
         with self.log.open("a") as log:
             took = time.monotonic() - started
             log.write(f"\n$ {' '.join(command)}  ({took:.0f} s, exit {done.returncode})\n")
@@ -299,7 +293,34 @@ def _built_version() -> str:
     return stamp.read_text().strip() if stamp.exists() else "?"
 
 
+def _run_as_group(
+    command: list[str], cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """The CLI in a process group of its own, killed whole when the run stops: the engine
+    starts the language host, the plugins and the policy pack as its children, and a timeout
+    or a stopped run that killed only the CLI would leave them running."""
+    proc = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = proc.communicate(timeout=RUN_SECONDS)
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+    return subprocess.CompletedProcess(command, proc.returncode, stdout, stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
+    # A stopped run (SIGTERM) unwinds like Ctrl-C, so the CLI's process group is killed too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(prog="e2e")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument(
