@@ -29,8 +29,45 @@ _ABOVE_EVERY_ADDRESS = (
     "any number above the largest IPv6 address (2**128 - 1) sorts names after every address"
 )
 
+_LITERAL_IDENTITY = (
+    "both sides are values of a Literal field, and pydantic-core's Literal validation returns "
+    "the literal's own string, the very object the code compares with: identity and equality "
+    "agree for every value the model admits"
+)
+
 # Operator names are cosmic-ray's (`cosmic-ray operators`), without the "core/" prefix.
 EQUIVALENTS: tuple[Equivalent, ...] = (
+    Equivalent(
+        "config/rules.py",
+        "ReplaceComparisonOperator_Eq_Is",
+        "if color == cfg.active:",
+        "if color is cfg.active:",
+        _LITERAL_IDENTITY,
+    ),
+    Equivalent(
+        "config/rules.py",
+        "ReplaceComparisonOperator_Eq_Is",
+        'if cluster.os_disk_type == "Ephemeral" and TEMP_DISK_GIB.get(cluster.vm_size) == 0:',
+        'if cluster.os_disk_type is "Ephemeral" and TEMP_DISK_GIB.get(cluster.vm_size) == 0:',
+        _LITERAL_IDENTITY,
+    ),
+    Equivalent(
+        "config/rules.py",
+        "ReplaceComparisonOperator_Eq_LtE",
+        'if cluster.os_disk_type == "Ephemeral" and TEMP_DISK_GIB.get(cluster.vm_size) == 0:',
+        'if cluster.os_disk_type <= "Ephemeral" and TEMP_DISK_GIB.get(cluster.vm_size) == 0:',
+        "osDiskType is Literal['Ephemeral', 'Managed'] and 'Managed' sorts after 'Ephemeral': "
+        "<= holds for 'Ephemeral' only, as == does",
+    ),
+    Equivalent(
+        "config/rules.py",
+        "NumberReplacer",
+        "if version_key(version)[:2] < SLEEP_ACTION_SINCE:",
+        "if version_key(version)[: 3] < SLEEP_ACTION_SINCE:",
+        "a version has at most three parts, and a three-part key sorts below (1, 30) exactly "
+        "when its first two do (a longer tuple with an equal start sorts after it): the patch "
+        "never moves a version across the floor",
+    ),
     Equivalent(
         "live_gateway/serving.py",
         "NumberReplacer",
