@@ -29,6 +29,212 @@ _ABOVE_EVERY_ADDRESS = (
     "any number above the largest IPv6 address (2**128 - 1) sorts names after every address"
 )
 
+_T = "config/transition.py"
+_DOWNGRADE = "if new[:2] < old[:2] or (len(old) == len(new) == 3 and new < old):"
+_AT_MOST_THREE = (
+    "a version key has two or three parts (MAJOR.MINOR[.PATCH], checked when the config is "
+    "read), so the changed comparison holds for exactly the same pairs of versions"
+)
+_HEAD_ENABLED_IS_BOOL = (
+    "the head's facts always come from facts_of a parsed config, whose `enabled` is a bool for "
+    "both clusters; for bools the two comparisons agree"
+)
+_COLORS_CONSTANTS = (
+    "both colors are the COLORS constants themselves (the loops run over COLORS, Literal "
+    "fields return the literal's own string): identity and equality agree"
+)
+_HARMLESS_FROZEN = (
+    "harmless: the facts are built once per read and never assigned to, nor hashed; frozen "
+    "only keeps later code from doing so"
+)
+
+TRANSITION_EQUIVALENTS: tuple[Equivalent, ...] = (
+    Equivalent(
+        _T,
+        "ReplaceTrueWithFalse",
+        "@dataclass(frozen=True)",
+        "@dataclass(frozen=False)",
+        _HARMLESS_FROZEN,
+    ),
+    Equivalent(
+        _T,
+        "NumberReplacer",
+        _DOWNGRADE,
+        "if new[: 3] < old[:2] or (len(old) == len(new) == 3 and new < old):",
+        "a three-part key whose first two parts equal old's sorts after old[:2], one "
+        "that differs in them sorts as its first two do: new[:3] and new[:2] are on the "
+        "same side of old[:2]",
+    ),
+    Equivalent(
+        _T,
+        "ReplaceComparisonOperator_Eq_GtE",
+        _DOWNGRADE,
+        "if new[:2] < old[:2] or (len(old) >= len(new) == 3 and new < old):",
+        _AT_MOST_THREE,
+    ),
+    Equivalent(
+        _T,
+        "ReplaceComparisonOperator_Eq_GtE",
+        _DOWNGRADE,
+        "if new[:2] < old[:2] or (len(old) == len(new) >= 3 and new < old):",
+        _AT_MOST_THREE,
+    ),
+    Equivalent(
+        _T,
+        "ReplaceComparisonOperator_Eq_LtE",
+        _DOWNGRADE,
+        "if new[:2] < old[:2] or (len(old) == len(new) <= 3 and new < old):",
+        "two-part keys equal in length compare as their first two parts, which the "
+        "first clause already judged: " + _AT_MOST_THREE,
+    ),
+    Equivalent(
+        _T,
+        "ReplaceComparisonOperator_Eq_LtE",
+        _DOWNGRADE,
+        "if new[:2] < old[:2] or (len(old) <= len(new) == 3 and new < old):",
+        "with a two-part old and a three-part new, new < old only if new[:2] < old[:2], "
+        "which the first clause already judged: " + _AT_MOST_THREE,
+    ),
+    Equivalent(
+        _T,
+        "ReplaceComparisonOperator_Eq_Is",
+        _DOWNGRADE,
+        "if new[:2] < old[:2] or (len(old) is len(new) == 3 and new < old):",
+        "lengths are small ints, which CPython keeps one object each of (-5 to 256)",
+    ),
+    Equivalent(
+        _T,
+        "ReplaceBinaryOperator_Sub_Mod",
+        "if new[1] - old[1] > 1:",
+        "if new[1] % old[1] > 1:",
+        "new[1] >= old[1] here (downgrades returned above), and every minor the version "
+        "catalog accepts (1.29 to 1.37, config/catalogs/kubernetes_versions.py) is less "
+        "than twice any other, so the remainder is the difference",
+    ),
+    Equivalent(
+        _T,
+        "NumberReplacer",
+        "if new[:2] > old[:2] and color == previous.active:",
+        "if new[:2] > old[: 3] and color == previous.active:",
+        "a key longer than new[:2] with the same first two parts sorts after it, one "
+        "that differs in them sorts as its first two do: old[:3] and old[:2] give the "
+        "same answer",
+    ),
+    Equivalent(
+        _T,
+        "ReplaceComparisonOperator_Gt_NotEq",
+        "if new[:2] > old[:2] and color == previous.active:",
+        "if new[:2] != old[:2] and color == previous.active:",
+        "a lower minor returned as a downgrade above, so a different minor is a higher one here",
+    ),
+    Equivalent(
+        _T,
+        "ReplaceOrWithAnd",
+        "if serving is None or head.active is None or serving == head.active:",
+        "if serving is None and head.active is None or serving == head.active:",
+        "with no serving color the rule reads head.cluster(None), the empty facts, "
+        "whose enabled is None, not False: nothing is refused either way",
+    ),
+    Equivalent(
+        _T,
+        "ReplaceOrWithAnd",
+        "if serving is None or head.active is None or serving == head.active:",
+        "if serving is None or head.active is None and serving == head.active:",
+        "the head's facts always come from facts_of a parsed config, whose active is "
+        "set: head.active is never None",
+    ),
+    Equivalent(
+        _T,
+        "ReplaceComparisonOperator_Eq_Is",
+        "if serving is None or head.active is None or serving == head.active:",
+        "if serving is None or head.active is None or serving is head.active:",
+        "when the two are equal but not identical (serving read from JSON), the rule "
+        "goes on to head.active's cluster, which the config rules keep enabled: "
+        "nothing is refused either way",
+    ),
+    Equivalent(
+        _T,
+        "ReplaceComparisonOperator_Is_Eq",
+        "if head.cluster(serving).enabled is False:",
+        "if head.cluster(serving).enabled == False:",
+        _HEAD_ENABLED_IS_BOOL,
+    ),
+    Equivalent(
+        _T,
+        "ReplaceComparisonOperator_Is_LtE",
+        "if head.cluster(serving).enabled is False:",
+        "if head.cluster(serving).enabled <= False:",
+        _HEAD_ENABLED_IS_BOOL,
+    ),
+    Equivalent(
+        _T,
+        "ReplaceComparisonOperator_Is_Eq",
+        "if color != head.active and head.cluster(color).enabled is False",
+        "if color != head.active and head.cluster(color).enabled == False",
+        _HEAD_ENABLED_IS_BOOL,
+    ),
+    Equivalent(
+        _T,
+        "ReplaceComparisonOperator_Is_LtE",
+        "if color != head.active and head.cluster(color).enabled is False",
+        "if color != head.active and head.cluster(color).enabled <= False",
+        _HEAD_ENABLED_IS_BOOL,
+    ),
+    Equivalent(
+        _T,
+        "ReplaceComparisonOperator_NotEq_IsNot",
+        "if color != head.active and head.cluster(color).enabled is False",
+        "if color is not head.active and head.cluster(color).enabled is False",
+        _COLORS_CONSTANTS + " (protected is read back as COLORS members)",
+    ),
+    Equivalent(
+        _T,
+        "ReplaceComparisonOperator_IsNot_Gt",
+        "if lifted and head.unreachable != lifted and head.cluster(lifted).enabled is not False:",
+        "if lifted and head.unreachable != lifted and head.cluster(lifted).enabled > False:",
+        _HEAD_ENABLED_IS_BOOL,
+    ),
+    Equivalent(
+        _T,
+        "ReplaceComparisonOperator_IsNot_NotEq",
+        "if lifted and head.unreachable != lifted and head.cluster(lifted).enabled is not False:",
+        "if lifted and head.unreachable != lifted and head.cluster(lifted).enabled != False:",
+        _HEAD_ENABLED_IS_BOOL,
+    ),
+    Equivalent(
+        _T,
+        "ReplaceComparisonOperator_Is_Eq",
+        "if declared and declared != lifted and previous.cluster(declared).enabled is False:",
+        "if declared and declared != lifted and previous.cluster(declared).enabled == False:",
+        "enabled is a bool or None (an older output), and None == False is False as "
+        "None is False is",
+    ),
+    Equivalent(
+        _T,
+        "ReplaceComparisonOperator_NotEq_IsNot",
+        "if declared and declared != lifted and previous.cluster(declared).enabled is False:",
+        "if declared and declared is not lifted and previous.cluster(declared).enabled is False:",
+        "they differ only when the cluster stays declared unreachable, and then the last "
+        "deployment had it enabled (the config rules refuse breakGlass on a retired "
+        "cluster): the last clause is False either way",
+    ),
+    Equivalent(
+        _T,
+        "ReplaceComparisonOperator_Eq_Is",
+        'return "green" if color == "blue" else "blue"',
+        'return "green" if color is "blue" else "blue"',
+        "every caller passes a color of the loops over COLORS: " + _COLORS_CONSTANTS,
+    ),
+    Equivalent(
+        _T,
+        "ReplaceComparisonOperator_Eq_LtE",
+        'return "green" if color == "blue" else "blue"',
+        'return "green" if color <= "blue" else "blue"',
+        "the color is blue or green, and only 'blue' is <= 'blue'",
+    ),
+)
+
+
 _LITERAL_IDENTITY = (
     "both sides are values of a Literal field, and pydantic-core's Literal validation returns "
     "the literal's own string, the very object the code compares with: identity and equality "
@@ -36,7 +242,7 @@ _LITERAL_IDENTITY = (
 )
 
 # Operator names are cosmic-ray's (`cosmic-ray operators`), without the "core/" prefix.
-EQUIVALENTS: tuple[Equivalent, ...] = (
+_READ_FIRST: tuple[Equivalent, ...] = (
     Equivalent(
         "config/rules.py",
         "ReplaceComparisonOperator_Eq_Is",
@@ -108,6 +314,7 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
         "only keeps later code from doing so",
     ),
 )
+EQUIVALENTS: tuple[Equivalent, ...] = (*_READ_FIRST, *TRANSITION_EQUIVALENTS)
 
 
 def reason(module: str, operator: str, source_line: str, mutated_line: str) -> str | None:
