@@ -235,6 +235,368 @@ TRANSITION_EQUIVALENTS: tuple[Equivalent, ...] = (
 )
 
 
+_D = "plan/diff.py"
+_ACTION_LITERALS = (
+    "actions are string literals of this module (the Action type), which CPython interns: one "
+    "object per literal, so identity and equality agree"
+)
+_HARMLESS_PLAN_FROZEN = (
+    "harmless: changes, steps and plans are built once per diff and never assigned to; frozen "
+    "only keeps later code from doing so"
+)
+_PROVIDER_REFERENCE = (
+    "a provider reference is `<URN>::<ID>` and always holds '::': with one split, [1], [+1] "
+    "and [-1] are its last piece, and so is [-1] of any split"
+)
+_DEPTH_ORDER = (
+    "the steps sort by depth only relative to each other: a constant added to every depth, or "
+    "every depth doubled, keeps the same order"
+)
+
+DIFF_EQUIVALENTS: tuple[Equivalent, ...] = (
+    Equivalent(
+        _D,
+        "ReplaceTrueWithFalse",
+        "@dataclass(frozen=True)",
+        "@dataclass(frozen=False)",
+        _HARMLESS_PLAN_FROZEN,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_Is",
+        "return [c for c in self.changes.values() if c.action == action]",
+        "return [c for c in self.changes.values() if c.action is action]",
+        _ACTION_LITERALS,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_Is",
+        "if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):",
+        "if isinstance(before, list) and isinstance(after, list) and len(before) is len(after):",
+        "lengths are small ints, which CPython keeps one object each of (-5 to 256); no list the "
+        "program declares holds more than 256 items",
+    ),
+    Equivalent(
+        _D,
+        "ReplaceTrueWithFalse",
+        "for index, (old, new) in enumerate(zip(before, after, strict=True))",
+        "for index, (old, new) in enumerate(zip(before, after, strict=False))",
+        "the lists are of equal length, checked just above: strict never fires",
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_Lt",
+        'if pattern == "*":',
+        'if pattern < "*":',
+        "a pattern is a property path or '*'; no path starts with a character that sorts before "
+        "'*' (space, !, quotes, #, $, %, &, parentheses)",
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_LtE",
+        'if pattern == "*":',
+        'if pattern <= "*":',
+        "a pattern is a property path or '*'; no path starts with a character that sorts before "
+        "'*' (space, !, quotes, #, $, %, &, parentheses)",
+    ),
+    Equivalent(
+        _D,
+        "NumberReplacer",
+        'old, new = before.provider.rsplit("::", 1)[-1], after.provider.rsplit("::", 1)[-1]',
+        'old, new = before.provider.rsplit("::", 2)[-1], after.provider.rsplit("::", 1)[-1]',
+        _PROVIDER_REFERENCE,
+    ),
+    Equivalent(
+        _D,
+        "NumberReplacer",
+        'old, new = before.provider.rsplit("::", 1)[-1], after.provider.rsplit("::", 1)[-1]',
+        'old, new = before.provider.rsplit("::", 1)[-1], after.provider.rsplit("::", 2)[-1]',
+        _PROVIDER_REFERENCE,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceUnaryOperator_Delete_USub",
+        'old, new = before.provider.rsplit("::", 1)[-1], after.provider.rsplit("::", 1)[-1]',
+        'old, new = before.provider.rsplit("::", 1)[1], after.provider.rsplit("::", 1)[-1]',
+        _PROVIDER_REFERENCE,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceUnaryOperator_Delete_USub",
+        'old, new = before.provider.rsplit("::", 1)[-1], after.provider.rsplit("::", 1)[-1]',
+        'old, new = before.provider.rsplit("::", 1)[-1], after.provider.rsplit("::", 1)[1]',
+        _PROVIDER_REFERENCE,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceUnaryOperator_USub_UAdd",
+        'old, new = before.provider.rsplit("::", 1)[-1], after.provider.rsplit("::", 1)[-1]',
+        'old, new = before.provider.rsplit("::", 1)[+1], after.provider.rsplit("::", 1)[-1]',
+        _PROVIDER_REFERENCE,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceUnaryOperator_USub_UAdd",
+        'old, new = before.provider.rsplit("::", 1)[-1], after.provider.rsplit("::", 1)[-1]',
+        'old, new = before.provider.rsplit("::", 1)[-1], after.provider.rsplit("::", 1)[+1]',
+        _PROVIDER_REFERENCE,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_NotEq_IsNot",
+        "elif before.protect != after.protect:",
+        "elif before.protect is not after.protect:",
+        "protect is a bool, and True and False are one object each",
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_Is",
+        'delete_before_replace=action == "replace"',
+        'delete_before_replace=action is "replace"',
+        _ACTION_LITERALS,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_LtE",
+        'delete_before_replace=action == "replace"',
+        'delete_before_replace=action <= "replace"',
+        "the action here is same, update, state-only or replace, and of these only replace sorts "
+        "at or before 'replace'",
+    ),
+    Equivalent(
+        _D,
+        "NumberReplacer",
+        "depth[urn] = 1 + max((depth_of(d, trail | {urn}) for d in edges[urn]), default=-1)",
+        "depth[urn] = 2 + max((depth_of(d, trail | {urn}) for d in edges[urn]), default=-1)",
+        _DEPTH_ORDER,
+    ),
+    Equivalent(
+        _D,
+        "NumberReplacer",
+        "depth[urn] = 1 + max((depth_of(d, trail | {urn}) for d in edges[urn]), default=-1)",
+        "depth[urn] = 1 + max((depth_of(d, trail | {urn}) for d in edges[urn]), default=- 2)",
+        _DEPTH_ORDER,
+    ),
+    Equivalent(
+        _D,
+        "NumberReplacer",
+        "depth[urn] = 1 + max((depth_of(d, trail | {urn}) for d in edges[urn]), default=-1)",
+        "depth[urn] = 1 + max((depth_of(d, trail | {urn}) for d in edges[urn]), default=- 0)",
+        _DEPTH_ORDER,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceUnaryOperator_Delete_USub",
+        "depth[urn] = 1 + max((depth_of(d, trail | {urn}) for d in edges[urn]), default=-1)",
+        "depth[urn] = 1 + max((depth_of(d, trail | {urn}) for d in edges[urn]), default=1)",
+        _DEPTH_ORDER,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceUnaryOperator_USub_Invert",
+        "depth[urn] = 1 + max((depth_of(d, trail | {urn}) for d in edges[urn]), default=-1)",
+        "depth[urn] = 1 + max((depth_of(d, trail | {urn}) for d in edges[urn]), default=~1)",
+        _DEPTH_ORDER,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceUnaryOperator_USub_Not",
+        "depth[urn] = 1 + max((depth_of(d, trail | {urn}) for d in edges[urn]), default=-1)",
+        "depth[urn] = 1 + max((depth_of(d, trail | {urn}) for d in edges[urn]), default=not 1)",
+        _DEPTH_ORDER,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceUnaryOperator_USub_UAdd",
+        "depth[urn] = 1 + max((depth_of(d, trail | {urn}) for d in edges[urn]), default=-1)",
+        "depth[urn] = 1 + max((depth_of(d, trail | {urn}) for d in edges[urn]), default=+1)",
+        _DEPTH_ORDER,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceBinaryOperator_BitOr_BitXor",
+        "depth[urn] = 1 + max((depth_of(d, trail | {urn}) for d in edges[urn]), default=-1)",
+        "depth[urn] = 1 + max((depth_of(d, trail ^ {urn}) for d in edges[urn]), default=-1)",
+        "urn is never in trail here (that raised the cycle error above), so trail ^ {urn} is "
+        "trail | {urn}",
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_GtE",
+        'if reg.type == KUBERNETES_PROVIDER and str(reg.inputs.get("deleteUnreachable")) == "true"',
+        'if reg.type >= KUBERNETES_PROVIDER and str(reg.inputs.get("deleteUnreachable")) == "true"',
+        "only Kubernetes providers have a deleteUnreachable input (components/cluster.py)",
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_LtE",
+        'if reg.type == KUBERNETES_PROVIDER and str(reg.inputs.get("deleteUnreachable")) == "true"',
+        'if reg.type <= KUBERNETES_PROVIDER and str(reg.inputs.get("deleteUnreachable")) == "true"',
+        "only Kubernetes providers have a deleteUnreachable input (components/cluster.py)",
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_GtE",
+        'if reg.type == KUBERNETES_PROVIDER and str(reg.inputs.get("deleteUnreachable")) == "true"',
+        'if reg.type == KUBERNETES_PROVIDER and str(reg.inputs.get("deleteUnreachable")) >= "true"',
+        "the input reads 'true', 'false' or 'None' (unset), and only 'true' sorts at or after "
+        "'true'",
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_Is",
+        'urn for urn, c in changes.items() if c.action == "replace" and c.delete_before_replace',
+        'urn for urn, c in changes.items() if c.action is "replace" and c.delete_before_replace',
+        _ACTION_LITERALS,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_GtE",
+        'urn for urn, c in changes.items() if c.action == "replace" and c.delete_before_replace',
+        'urn for urn, c in changes.items() if c.action >= "replace" and c.delete_before_replace',
+        "same, state-only and update, the actions after 'replace', never delete first: _compare "
+        "sets delete_before_replace for replacements only",
+    ),
+    Equivalent(
+        _D,
+        "NumberReplacer",
+        "why[urn] = f\"its provider {reg.provider.rsplit('::', 1)[-1]} is replaced\"",
+        "why[urn] = f\"its provider {reg.provider.rsplit('::', 2)[-1]} is replaced\"",
+        _PROVIDER_REFERENCE,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceUnaryOperator_Delete_USub",
+        "why[urn] = f\"its provider {reg.provider.rsplit('::', 1)[-1]} is replaced\"",
+        "why[urn] = f\"its provider {reg.provider.rsplit('::', 1)[1]} is replaced\"",
+        _PROVIDER_REFERENCE,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceUnaryOperator_USub_UAdd",
+        "why[urn] = f\"its provider {reg.provider.rsplit('::', 1)[-1]} is replaced\"",
+        "why[urn] = f\"its provider {reg.provider.rsplit('::', 1)[+1]} is replaced\"",
+        _PROVIDER_REFERENCE,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_GtE",
+        'if reg.type == KUBERNETES_PROVIDER and "kubeconfig" in keys:',
+        'if reg.type >= KUBERNETES_PROVIDER and "kubeconfig" in keys:',
+        "kubeconfig is an input of Kubernetes providers only",
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_LtE",
+        'if reg.type == KUBERNETES_PROVIDER and "kubeconfig" in keys:',
+        'if reg.type <= KUBERNETES_PROVIDER and "kubeconfig" in keys:',
+        "kubeconfig is an input of Kubernetes providers only",
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_Is",
+        'if change.action == "create":',
+        'if change.action is "create":',
+        _ACTION_LITERALS,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_LtE",
+        'if change.action == "create":',
+        'if change.action <= "create":',
+        "no action sorts before 'create'",
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_Is",
+        'elif change.action == "update" and urn in arming:',
+        'elif change.action is "update" and urn in arming:',
+        _ACTION_LITERALS,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_GtE",
+        'elif change.action == "update" and urn in arming:',
+        'elif change.action >= "update" and urn in arming:',
+        "no action sorts after 'update'",
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_Is",
+        'elif change.action == "update":',
+        'elif change.action is "update":',
+        _ACTION_LITERALS,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_GtE",
+        'elif change.action == "update":',
+        'elif change.action >= "update":',
+        "no action sorts after 'update'",
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_Is",
+        'elif change.action == "state-only":',
+        'elif change.action is "state-only":',
+        _ACTION_LITERALS,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_GtE",
+        'elif change.action == "state-only":',
+        'elif change.action >= "state-only":',
+        "update, the one action after 'state-only', took the branch above",
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_Is",
+        'elif change.action == "replace" and change.delete_before_replace:',
+        'elif change.action is "replace" and change.delete_before_replace:',
+        _ACTION_LITERALS,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_GtE",
+        'elif change.action == "replace" and change.delete_before_replace:',
+        'elif change.action >= "replace" and change.delete_before_replace:',
+        "state-only and update took the branches above, and same never deletes first",
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_LtE",
+        'elif change.action == "replace" and change.delete_before_replace:',
+        'elif change.action <= "replace" and change.delete_before_replace:',
+        "the loop runs over the head's resources, whose changes are create, update, replace, "
+        "state-only or same: never delete or drop"
+        " (create took the first branch)",
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_Is",
+        'elif change.action == "replace":',
+        'elif change.action is "replace":',
+        _ACTION_LITERALS,
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_LtE",
+        'elif change.action == "replace":',
+        'elif change.action <= "replace":',
+        "the loop runs over the head's resources, whose changes are create, update, replace, "
+        "state-only or same: never delete or drop"
+        " (create took the first branch)",
+    ),
+    Equivalent(
+        _D,
+        "ReplaceComparisonOperator_Eq_Is",
+        'if urn in changes and changes[urn].action == "delete"',
+        'if urn in changes and changes[urn].action is "delete"',
+        _ACTION_LITERALS,
+    ),
+)
+
+
 _LITERAL_IDENTITY = (
     "both sides are values of a Literal field, and pydantic-core's Literal validation returns "
     "the literal's own string, the very object the code compares with: identity and equality "
@@ -314,7 +676,11 @@ _READ_FIRST: tuple[Equivalent, ...] = (
         "only keeps later code from doing so",
     ),
 )
-EQUIVALENTS: tuple[Equivalent, ...] = (*_READ_FIRST, *TRANSITION_EQUIVALENTS)
+EQUIVALENTS: tuple[Equivalent, ...] = (
+    *_READ_FIRST,
+    *TRANSITION_EQUIVALENTS,
+    *DIFF_EQUIVALENTS,
+)
 
 
 def reason(module: str, operator: str, source_line: str, mutated_line: str) -> str | None:

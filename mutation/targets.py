@@ -26,6 +26,8 @@ TARGETS: tuple[Target, ...] = (
     Target("config/rules.py", ("tests/test_config_boundaries.py", "tests/test_aks_limits.py")),
     # What a deployed stack may become, by the rules called on the facts of parsed configs.
     Target("config/transition.py", ("tests/test_transition_rules.py",)),
+    # What the engine would do between two evaluations, on hand-built registrations.
+    Target("plan/diff.py", ("tests/test_plan_diff.py",)),
 )
 
 
