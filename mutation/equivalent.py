@@ -256,6 +256,14 @@ _DEPTH_ORDER = (
 DIFF_EQUIVALENTS: tuple[Equivalent, ...] = (
     Equivalent(
         _D,
+        "ReplaceComparisonOperator_Eq_Is",
+        'if pattern == "*":',
+        'if pattern is "*":',
+        "CPython keeps one object for each one-character string, so a '*' decoded from the "
+        "engine's message is the literal itself",
+    ),
+    Equivalent(
+        _D,
         "ReplaceTrueWithFalse",
         "@dataclass(frozen=True)",
         "@dataclass(frozen=False)",
@@ -597,6 +605,274 @@ DIFF_EQUIVALENTS: tuple[Equivalent, ...] = (
 )
 
 
+_V = "plan/verdict.py"
+_HARMLESS_VERDICT_FROZEN = (
+    "harmless: a verdict is built once per judgement and never assigned to; frozen only keeps "
+    "later code from doing so"
+)
+_CARRIED_KEY = (
+    "the line only makes sure the provider has a (possibly empty) entry in `carried`, which sets "
+    "the order the `with <provider>` lines are told in; a provider's carried objects are deleted "
+    "before it (the engine's order), so its entry exists already, and an empty entry prints "
+    "nothing"
+)
+_CONFIG_LITERALS = (
+    "colors and the unreachable color are Literal fields (or None), which pydantic-core returns "
+    "as the literal's own string, the very object COLORS holds: identity and equality agree"
+)
+
+VERDICT_EQUIVALENTS: tuple[Equivalent, ...] = (
+    Equivalent(
+        _V,
+        "ReplaceTrueWithFalse",
+        "@dataclass(frozen=True)",
+        "@dataclass(frozen=False)",
+        _HARMLESS_VERDICT_FROZEN,
+    ),
+    Equivalent(
+        _V,
+        "NumberReplacer",
+        'name = reg.provider.rsplit("::", 1)[-1]',
+        'name = reg.provider.rsplit("::", 2)[-1]',
+        _PROVIDER_REFERENCE,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceUnaryOperator_Delete_USub",
+        'name = reg.provider.rsplit("::", 1)[-1]',
+        'name = reg.provider.rsplit("::", 1)[1]',
+        _PROVIDER_REFERENCE,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceUnaryOperator_USub_UAdd",
+        'name = reg.provider.rsplit("::", 1)[-1]',
+        'name = reg.provider.rsplit("::", 1)[+1]',
+        _PROVIDER_REFERENCE,
+    ),
+    Equivalent(
+        _V,
+        "NumberReplacer",
+        "f\"nothing serving is lost: with {provider.rsplit('::', 1)[-1]} the change \"",
+        "f\"nothing serving is lost: with {provider.rsplit('::', 2)[-1]} the change \"",
+        _PROVIDER_REFERENCE,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceUnaryOperator_Delete_USub",
+        "f\"nothing serving is lost: with {provider.rsplit('::', 1)[-1]} the change \"",
+        "f\"nothing serving is lost: with {provider.rsplit('::', 1)[1]} the change \"",
+        _PROVIDER_REFERENCE,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceUnaryOperator_USub_UAdd",
+        "f\"nothing serving is lost: with {provider.rsplit('::', 1)[-1]} the change \"",
+        "f\"nothing serving is lost: with {provider.rsplit('::', 1)[+1]} the change \"",
+        _PROVIDER_REFERENCE,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_Eq_Is",
+        'if change.action == "delete" and _workload(base, reg) in removed_apps:',
+        'if change.action is "delete" and _workload(base, reg) in removed_apps:',
+        _ACTION_LITERALS,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_Eq_LtE",
+        'if change.action == "delete" and _workload(base, reg) in removed_apps:',
+        'if change.action <= "delete" and _workload(base, reg) in removed_apps:',
+        "only deletes and replacements get here and 'replace' sorts after 'delete'",
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_Eq_GtE",
+        'if change.action == "delete" and _workload(base, reg) in removed_apps:',
+        'if change.action >= "delete" and _workload(base, reg) in removed_apps:',
+        "a removed app is not in the head, so every change of its objects is a delete, never a "
+        "replacement",
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_Eq_Is",
+        'if change.action == "replace" and change.reason.startswith("its provider "):',
+        'if change.action is "replace" and change.reason.startswith("its provider "):',
+        _ACTION_LITERALS,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_Eq_GtE",
+        'if change.action == "replace" and change.reason.startswith("its provider "):',
+        'if change.action >= "replace" and change.reason.startswith("its provider "):',
+        "only deletes and replacements get here and 'delete' sorts before 'replace'",
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_Eq_LtE",
+        'if change.action == "replace" and change.reason.startswith("its provider "):',
+        'if change.action <= "replace" and change.reason.startswith("its provider "):',
+        "a delete's reason is 'no longer declared' or the unreachable cluster, never 'its "
+        "provider ...'",
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_Eq_Is",
+        'verb = "deletes" if change.action == "delete" else "replaces"',
+        'verb = "deletes" if change.action is "delete" else "replaces"',
+        _ACTION_LITERALS,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_Eq_LtE",
+        'verb = "deletes" if change.action == "delete" else "replaces"',
+        'verb = "deletes" if change.action <= "delete" else "replaces"',
+        "only deletes and replacements get here and 'replace' sorts after 'delete'",
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_Eq_Is",
+        'why = f" ({change.reason})" if change.action == "replace" and change.reason else ""',
+        'why = f" ({change.reason})" if change.action is "replace" and change.reason else ""',
+        _ACTION_LITERALS,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_Eq_GtE",
+        'why = f" ({change.reason})" if change.action == "replace" and change.reason else ""',
+        'why = f" ({change.reason})" if change.action >= "replace" and change.reason else ""',
+        "only deletes and replacements get here and 'delete' sorts before 'replace'",
+    ),
+    Equivalent(
+        _V,
+        "AddNot",
+        "if reg.urn in carried or reg.type == KUBERNETES_PROVIDER:",
+        "if not reg.urn in carried or reg.type == KUBERNETES_PROVIDER:",
+        _CARRIED_KEY,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_Eq_Gt",
+        "if reg.urn in carried or reg.type == KUBERNETES_PROVIDER:",
+        "if reg.urn in carried or reg.type > KUBERNETES_PROVIDER:",
+        _CARRIED_KEY,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_Eq_GtE",
+        "if reg.urn in carried or reg.type == KUBERNETES_PROVIDER:",
+        "if reg.urn in carried or reg.type >= KUBERNETES_PROVIDER:",
+        _CARRIED_KEY,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_Eq_Is",
+        "if reg.urn in carried or reg.type == KUBERNETES_PROVIDER:",
+        "if reg.urn in carried or reg.type is KUBERNETES_PROVIDER:",
+        _CARRIED_KEY,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_Eq_IsNot",
+        "if reg.urn in carried or reg.type == KUBERNETES_PROVIDER:",
+        "if reg.urn in carried or reg.type is not KUBERNETES_PROVIDER:",
+        _CARRIED_KEY,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_Eq_Lt",
+        "if reg.urn in carried or reg.type == KUBERNETES_PROVIDER:",
+        "if reg.urn in carried or reg.type < KUBERNETES_PROVIDER:",
+        _CARRIED_KEY,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_Eq_LtE",
+        "if reg.urn in carried or reg.type == KUBERNETES_PROVIDER:",
+        "if reg.urn in carried or reg.type <= KUBERNETES_PROVIDER:",
+        _CARRIED_KEY,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_Eq_NotEq",
+        "if reg.urn in carried or reg.type == KUBERNETES_PROVIDER:",
+        "if reg.urn in carried or reg.type != KUBERNETES_PROVIDER:",
+        _CARRIED_KEY,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceOrWithAnd",
+        "if reg.urn in carried or reg.type == KUBERNETES_PROVIDER:",
+        "if reg.urn in carried and reg.type == KUBERNETES_PROVIDER:",
+        _CARRIED_KEY,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_Eq_Is",
+        "f\"protected: the change {'deletes' if c.action == 'delete' else 'replaces'} \"",
+        "f\"protected: the change {'deletes' if c.action is 'delete' else 'replaces'} \"",
+        _ACTION_LITERALS,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_Eq_LtE",
+        "f\"protected: the change {'deletes' if c.action == 'delete' else 'replaces'} \"",
+        "f\"protected: the change {'deletes' if c.action <= 'delete' else 'replaces'} \"",
+        "only deletes and replacements get here and 'replace' sorts after 'delete'",
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_Eq_Is",
+        "if base_cfg.active == head_cfg.active:",
+        "if base_cfg.active is head_cfg.active:",
+        _CONFIG_LITERALS,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_Eq_Is",
+        "if head_cfg.unreachable == base_cfg.unreachable:",
+        "if head_cfg.unreachable is base_cfg.unreachable:",
+        _CONFIG_LITERALS,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_NotEq_IsNot",
+        "flip = base_cfg.active != head_cfg.active",
+        "flip = base_cfg.active is not head_cfg.active",
+        _CONFIG_LITERALS,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_NotEq_IsNot",
+        "if base_cfg.active != head_cfg.active:",
+        "if base_cfg.active is not head_cfg.active:",
+        _CONFIG_LITERALS,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_NotEq_IsNot",
+        "standby = {c for c in COLORS if c != base_cfg.active and c != head_cfg.active}",
+        "standby = {c for c in COLORS if c is not base_cfg.active and c != head_cfg.active}",
+        _CONFIG_LITERALS,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_NotEq_IsNot",
+        "standby = {c for c in COLORS if c != base_cfg.active and c != head_cfg.active}",
+        "standby = {c for c in COLORS if c != base_cfg.active and c is not head_cfg.active}",
+        _CONFIG_LITERALS,
+    ),
+    Equivalent(
+        _V,
+        "ReplaceComparisonOperator_NotEq_IsNot",
+        'if key != "active" and not key.startswith(FLIP_COMPANIONS)',
+        'if key is not "active" and not key.startswith(FLIP_COMPANIONS)',
+        "the dump's key is the field's alias, which pydantic keeps as the same interned string as "
+        "the literal (checked: `key is 'active'` holds)",
+    ),
+)
+
+
 _LITERAL_IDENTITY = (
     "both sides are values of a Literal field, and pydantic-core's Literal validation returns "
     "the literal's own string, the very object the code compares with: identity and equality "
@@ -680,6 +956,7 @@ EQUIVALENTS: tuple[Equivalent, ...] = (
     *_READ_FIRST,
     *TRANSITION_EQUIVALENTS,
     *DIFF_EQUIVALENTS,
+    *VERDICT_EQUIVALENTS,
 )
 
 

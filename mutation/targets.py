@@ -28,6 +28,8 @@ TARGETS: tuple[Target, ...] = (
     Target("config/transition.py", ("tests/test_transition_rules.py",)),
     # What the engine would do between two evaluations, on hand-built registrations.
     Target("plan/diff.py", ("tests/test_plan_diff.py",)),
+    # The safety invariants judged on that diff, on hand-built evaluations of parsed configs.
+    Target("plan/verdict.py", ("tests/test_plan_verdict.py",)),
 )
 
 

@@ -482,3 +482,9 @@ def test_two_clusters_replaced_each_delete_only_their_own_dependents_first() -> 
 
 def replace_inputs(registration: Registration, inputs: dict[str, Any]) -> Registration:
     return replace(registration, inputs=inputs)
+
+
+def test_a_resource_decoded_twice_with_the_same_provider_is_unchanged() -> None:
+    # Base and head are two evaluations: equal provider references, never the same objects.
+    provider = "urn:pulumi:prod::aks-bluegreen::pulumi:providers:kubernetes::blue-kubernetes::id"
+    assert one(reg("c", provider=provider), reg("c", provider=provider)) == ("same", "", False)
