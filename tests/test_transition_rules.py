@@ -444,7 +444,13 @@ def test_the_last_deployment_is_read_through_the_stacks_own_reference(
     monkeypatch.setattr(pulumi, "get_project", lambda: "aks-bluegreen")
     monkeypatch.setattr(pulumi, "get_stack", lambda: "prod")
     monkeypatch.setattr(pulumi, "StackReference", Reference)
-    assert asyncio.run(transition.last_deployment()) == facts()
+    # A loop of its own: asyncio.run would leave the thread without one for the evaluations
+    # that pulumi's runtime runs next in this process.
+    loop = asyncio.new_event_loop()
+    try:
+        assert loop.run_until_complete(transition.last_deployment()) == facts()
+    finally:
+        loop.close()
     assert asked == [
         ("previous-deployment", "org/aks-bluegreen/prod"),
         ("output", "deployedConfig"),
