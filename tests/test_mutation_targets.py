@@ -33,9 +33,9 @@ def test_targets_are_chosen_by_path_or_file_name_and_unknown_ones_refused() -> N
         "live_gateway/serving.py"
     ]
     with pytest.raises(
-        SystemExit, match=re.escape("'diff.py' is not a mutation target; the targets: ")
+        SystemExit, match=re.escape("'render.py' is not a mutation target; the targets: ")
     ):
-        chosen(["diff.py"])
+        chosen(["render.py"])
 
 
 def test_every_listed_equivalent_mutant_names_a_line_that_exists() -> None:
