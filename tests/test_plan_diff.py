@@ -488,3 +488,27 @@ def test_a_resource_decoded_twice_with_the_same_provider_is_unchanged() -> None:
     # Base and head are two evaluations: equal provider references, never the same objects.
     provider = "urn:pulumi:prod::aks-bluegreen::pulumi:providers:kubernetes::blue-kubernetes::id"
     assert one(reg("c", provider=provider), reg("c", provider=provider)) == ("same", "", False)
+
+
+def test_only_a_kubernetes_provider_arms_or_loses_its_kubeconfig() -> None:
+    # An app's own input that happens to share a provider's key names neither an unreachable
+    # cluster nor a provider to rebuild: only the provider's deleteUnreachable and kubeconfig do.
+    aks = reg("blue-aks", CLUSTER, {"networkProfile": {"serviceCidr": "10.0.0.0/16"}})
+    aks_new = reg("blue-aks", CLUSTER, {"networkProfile": {"serviceCidr": "10.1.0.0/16"}})
+    data = reg(
+        "blue-settings",
+        CONFIG_MAP,
+        {"metadata": {"name": "settings", "namespace": "shop"}, "kubeconfig": "x"},
+        provider="urn:green",
+        dependencies=(aks.urn,),
+        property_dependencies={"kubeconfig": (aks.urn,)},
+    )
+    plan = diff(evaluation(aks, data), evaluation(aks_new, data))
+    assert plan.changes[data.urn].action == "same"
+    flag = reg("blue-flag", CONFIG_MAP, {"deleteUnreachable": "false"}, provider="urn:green")
+    raised = reg("blue-flag", CONFIG_MAP, {"deleteUnreachable": "true"}, provider="urn:green")
+    app = reg("green-app", provider=flag.urn)
+    plan = diff(evaluation(flag, app), evaluation(raised, app))
+    assert plan.arming == ()
+    assert plan.changes[app.urn].action == "same"
+    assert [s.kind for s in plan.steps] == ["update"]
