@@ -150,14 +150,11 @@ class Run:
                 f"preview printed no JSON: {done.stdout[-2000:]}{done.stderr[-2000:]}"
             ) from None
 
-    def _state(self) -> list[dict[str, Any]]:
-        exported = json.loads(self.pulumi("stack", "export").stdout)
-        return list(exported["deployment"].get("resources") or [])
-
     def state_urns(self) -> set[str]:
+        exported = json.loads(self.pulumi("stack", "export").stdout)
         return {
             r["urn"]
-            for r in self._state()
+            for r in exported["deployment"].get("resources") or []
             if r.get("custom")
             and not r["urn"].rsplit("::", 1)[-1].startswith("default")
             and r["type"] != "pulumi:pulumi:StackReference"
