@@ -5,7 +5,8 @@
 #   .e2e/bin/pulumi                          the CLI, github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 #   .e2e/bin/pulumi-language-python          e2e/language_host.py (the real host's module is not served)
 #   .e2e/bin/pulumi-resource-pulumi-python   e2e/pulumi-resource-pulumi-python (dynamic providers)
-#   .e2e/home/plugins/...                    stand-in azure-native and kubernetes plugins
+#   .e2e/home/plugins/...                    the stand-in azure-native plugin, the real kubernetes one
+#   .e2e/bin/kube-apiserver, kube-controller-manager, etcd, kwok, pulumi-resource-kubernetes
 #
 # The first build of the CLI takes 15-40 minutes on two cores; later runs reuse it.
 set -euo pipefail
@@ -62,6 +63,54 @@ EOF
   chmod +x "$dir/pulumi-resource-$name"
 }
 plugin azure-native "$AZURE_NATIVE_VERSION"
-if [ ! -x "$out/home/plugins/resource-kubernetes-v$KUBERNETES_VERSION/.real" ]; then
+
+# Stage 2: real Kubernetes. Each tool is built from the wrapper module beside this script, whose
+# go.mod and go.sum pin it; `.version` stamps say what is built, so a changed pin rebuilds.
+wrapped() {  # wrapped <wrapper folder> <stamp> <go build arguments...>
+  local folder=$1 stamp=$2 current
+  shift 2
+  current=$(cat "$root/e2e/$folder/go.mod" "$root/e2e/$folder/go.sum" | sha256sum | cut -c1-16)
+  if [ "$(cat "$out/bin/.$stamp-version" 2>/dev/null)" != "$current" ]; then
+    echo "Building $stamp from e2e/$folder (first run: minutes)..." >&2
+    local start
+    start=$(date +%s)
+    (cd "$out/src/$folder" && nice -n 19 env GOFLAGS=-mod=mod go build -p 2 -trimpath "$@")
+    echo "$current" > "$out/bin/.$stamp-version"
+    echo "Built $stamp in $(( $(date +%s) - start )) s" >&2
+  fi
+}
+mkdir -p "$out/src"
+for folder in kube etcd kwok kubernetes-provider; do
+  mkdir -p "$out/src/$folder"
+  cp "$root/e2e/$folder"/go.mod "$root/e2e/$folder"/go.sum "$root/e2e/$folder"/*.go "$out/src/$folder/"
+done
+wrapped kube kube -o "$out/bin/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+  k8s.io/kubernetes/cmd/kube-scheduler
+wrapped etcd etcd -o "$out/bin/etcd" go.etcd.io/etcd/server/v3
+wrapped kwok kwok -o "$out/bin/kwok" sigs.k8s.io/kwok/cmd/kwok
+# The provider's embedded files, written as its generate.go writes them: the schema with the
+# plugin's version set, and the Terraform mapping, each re-serialized.
+provider_dir=$(cd "$out/src/kubernetes-provider" && GOFLAGS=-mod=mod go mod download -json \
+  github.com/pulumi/pulumi-kubernetes/provider/v4 | "$venv_python" -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')
+"$venv_python" - "$provider_dir/cmd/pulumi-resource-kubernetes" "$out/src/kubernetes-provider" "$KUBERNETES_VERSION" <<'PY'
+import json, sys
+from pathlib import Path
+source, into, version = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+schema = json.loads((source / "schema.json").read_text())
+schema["version"] = version
+(into / "schema-embed.json").write_text(json.dumps(schema, separators=(",", ":")))
+mapping = json.loads((source / "terraform-mapping.json").read_text())
+(into / "terraform-mapping-embed.json").write_text(json.dumps(mapping, separators=(",", ":")))
+PY
+k8s_plugin="$out/home/plugins/resource-kubernetes-v$KUBERNETES_VERSION"
+# The plugin version the pulumi-kubernetes SDK asks for (its pulumi-plugin.json), stamped into
+# the provider as its release build does (pkg/version.Version).
+wrapped kubernetes-provider kubernetes-provider -o "$out/bin/pulumi-resource-kubernetes" \
+  -ldflags "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$KUBERNETES_VERSION" .
+# The real provider is the plugin unless AKSBG_E2E_KUBERNETES=stand-in asks for stage 1's.
+if [ "${AKSBG_E2E_KUBERNETES:-real}" = stand-in ]; then
   plugin kubernetes "$KUBERNETES_VERSION"
+else
+  mkdir -p "$k8s_plugin"
+  ln -sf "$out/bin/pulumi-resource-kubernetes" "$k8s_plugin/pulumi-resource-kubernetes"
 fi

@@ -26,7 +26,9 @@ import trustme
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from components.agic import backend_pool_name  # noqa: E402
+from components.agic import CHART_NAME, backend_pool_name  # noqa: E402
+from e2e.chart_registry import ChartRegistry  # noqa: E402
+from e2e.clusters import LocalClusters  # noqa: E402
 from e2e.stand_in_provider import Cloud  # noqa: E402
 from loopback_arm import TOKEN, arm_error, fake_az  # noqa: E402
 from loopback_subscription import answer, default_answers  # noqa: E402
@@ -46,8 +48,12 @@ def _on(key: str) -> tuple[str, str]:
     return (server, rest.partition("|")[2]) if rest else ("", server)
 
 
-def agic_writes(data: dict[str, Any]) -> dict[str, list[str]]:
+def agic_writes(
+    data: dict[str, Any], clusters: LocalClusters | None = None
+) -> dict[str, list[str]]:
     """The pools AGIC in the cluster holding its release writes: pool -> pod addresses."""
+    if clusters is not None:
+        return _agic_writes_from(clusters, data)
     resources = data["resources"]
     # An AGIC whose cluster is unreachable does not write: the break-glass has revoked its
     # federated credential (README, "Break glass"); its release stays in the dead cluster.
@@ -89,9 +95,65 @@ def agic_writes(data: dict[str, Any]) -> dict[str, list[str]]:
     return pools
 
 
+def _agic_writes_from(clusters: LocalClusters, data: dict[str, Any]) -> dict[str, list[str]]:
+    """AGIC as it runs in a real cluster: only where its Deployment exists, one pool per
+    Service an Ingress routes to, with the ready endpoint addresses of that Service (AGIC 1.9.8
+    pkg/appgw/backendaddresspools.go reads the Service's endpoints)."""
+    holders = [
+        color
+        for color in clusters.planes
+        if clusters.reachable(color)
+        and any(
+            d["metadata"]["name"].endswith(f"-{CHART_NAME}")
+            for d in clusters.items(color, "/apis/apps/v1/deployments")
+        )
+    ]
+    if len(holders) != 1 or data.get("agicFrozen"):
+        return dict(data.get("gatewayPools") or {})
+    [color] = holders
+    services = {
+        (s["metadata"]["namespace"], s["metadata"]["name"]): s
+        for s in clusters.items(color, "/api/v1/services")
+    }
+    ready: dict[tuple[str, str], list[str]] = {}
+    for piece in clusters.items(color, "/apis/discovery.k8s.io/v1/endpointslices"):
+        service = (piece.get("metadata", {}).get("labels") or {}).get("kubernetes.io/service-name")
+        for endpoint in piece.get("endpoints") or []:
+            if (endpoint.get("conditions") or {}).get("ready"):
+                ready.setdefault((piece["metadata"]["namespace"], str(service)), []).extend(
+                    endpoint.get("addresses") or []
+                )
+    pools: dict[str, list[str]] = {}
+    for ingress in clusters.items(color, "/apis/networking.k8s.io/v1/ingresses"):
+        namespace = ingress["metadata"]["namespace"]
+        for rule in ingress["spec"].get("rules") or []:
+            for route in (rule.get("http") or {}).get("paths") or []:
+                backend = route["backend"]["service"]
+                service = services.get((namespace, backend["name"]))
+                if service is None:
+                    continue
+                port = next(
+                    p for p in service["spec"]["ports"] if p["port"] == backend["port"]["number"]
+                )
+                name = backend_pool_name(
+                    namespace, backend["name"], int(port["port"]), int(port["targetPort"])
+                )
+                pools[name] = sorted(ready.get((namespace, backend["name"]), []))
+    data["gatewayPools"] = pools
+    return pools
+
+
 class GatewayModel:
-    def __init__(self, cloud: Cloud, work: Path) -> None:
+    def __init__(
+        self,
+        cloud: Cloud,
+        work: Path,
+        clusters: LocalClusters | None = None,
+        registry: ChartRegistry | None = None,
+    ) -> None:
         self.cloud = cloud
+        self.clusters = clusters
+        self.registry = registry
         ca = trustme.CA()
         self.ca_path = work / "loopback-ca.pem"
         ca.cert_pem.write_to_path(str(self.ca_path))
@@ -114,6 +176,10 @@ class GatewayModel:
     def _respond(
         self, method: str, path: str, headers: dict[str, str], _body: bytes
     ) -> tuple[int, dict[str, str], Any]:
+        if self.registry is not None:
+            pulled = self.registry.answer(method, path)
+            if pulled is not None:
+                return pulled
         # The preflight's reads: the sample's versions, VM size, feature and chart tags.
         preflight = answer(default_answers(), method, path, headers)
         if preflight is not None:
@@ -130,7 +196,7 @@ class GatewayModel:
             stored = data["resources"].get(gateway_id)
             if stored is None or stored["type"] != GATEWAY:
                 return 404, {}, arm_error(404)
-            pools = agic_writes(data)
+            pools = agic_writes(data, self.clusters)
         if method == "GET" and route == gateway_id:
             self.gets += 1
             return 200, {}, _gateway(gateway_id, stored["outputs"], pools)

@@ -39,8 +39,11 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from e2e.chart_registry import REPOSITORY, ChartRegistry  # noqa: E402
+from e2e.clusters import TOKEN, LocalClusters, missing_tools  # noqa: E402
 from e2e.compare import Comparison, compare, engine_steps  # noqa: E402
 from e2e.gateway_model import GatewayModel  # noqa: E402
+from e2e.outcomes import Outcome, read_back  # noqa: E402
 from e2e.stand_in_provider import Cloud  # noqa: E402
 from live_gateway.arm import ARM_ENDPOINT_VARIABLE  # noqa: E402
 from live_gateway.preflight import REGISTRY_ENDPOINT_VARIABLE  # noqa: E402
@@ -65,6 +68,14 @@ PROJECT_FILES = (
 # Bounded: the verification waits at most this long when AGIC never writes (README, cutover).
 CUTOVER_SECONDS = 60
 RUN_SECONDS = 1200
+# Stage 2: e2e/build.sh installs the real pulumi-resource-kubernetes as the plugin (a link to
+# .e2e/bin) unless asked for stage 1's stand-in; with it the run starts real API servers.
+KUBERNETES_PLUGIN = E2E / "home" / "plugins" / "resource-kubernetes-v4.34.2"
+KWOK_MODULE = "sigs.k8s.io/kwok"
+
+
+def real_kubernetes() -> bool:
+    return (KUBERNETES_PLUGIN / "pulumi-resource-kubernetes").is_symlink()
 
 
 @dataclass
@@ -86,6 +97,9 @@ class Run:
     log: Path
     salt: str = ""
     results: list[Result] = field(default_factory=list)
+    clusters: LocalClusters | None = None
+    chart: str | None = None
+    outcomes: list[Outcome] = field(default_factory=list)
 
     def pulumi(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         command = [str(PULUMI), *args, "--non-interactive", "--stack", STACK]
@@ -170,8 +184,12 @@ def _sample(name: str) -> dict[str, Any]:
     return config
 
 
-def positions() -> dict[str, dict[str, Any]]:
+def positions(chart: str | None = None) -> dict[str, dict[str, Any]]:
+    """The runbook's stack positions; `chart`: the AGIC chart's registry for every one."""
     blue, green = _sample("blue"), _sample("green")
+    if chart is not None:
+        for config in (blue, green):
+            config[f"{KEY}agic"]["chart"] = chart
     glass = copy.deepcopy(blue)
     glass[f"{KEY}breakGlass"] = {"unreachableCluster": "green"}
     retired = copy.deepcopy(blue)
@@ -192,7 +210,24 @@ def setup(work: Path) -> Run:
             shutil.copy2(source, project / name)
     (project / ".venv").symlink_to(ROOT / ".venv")
     cloud = Cloud(work / "cloud")
-    model = GatewayModel(cloud, work)
+    clusters, registry = None, None
+    if real_kubernetes():
+        sample = _sample("blue")
+        clusters = LocalClusters(
+            work,
+            {c: v["subnetCidr"] for c, v in sample[f"{KEY}clusters"].items()},
+            sample[f"{KEY}network"]["serviceCidr"],
+            int(sample[f"{KEY}clusters"]["blue"]["nodeCount"]),
+            _module_dir(KWOK_MODULE),
+        )
+        clusters.start()
+        with cloud.state() as data:
+            data["apiServers"] = {
+                color: {"server": plane.server, "ca": clusters.ca_data}
+                for color, plane in clusters.planes.items()
+            }
+        registry = ChartRegistry(sample[f"{KEY}agic"]["chartVersion"])
+    model = GatewayModel(cloud, work, clusters, registry)
     env = {
         key: value
         for key, value in os.environ.items()
@@ -213,10 +248,40 @@ def setup(work: Path) -> Run:
             "REQUESTS_CA_BUNDLE": str(model.ca_path),
         }
     )
+    chart = None
+    if clusters is not None:
+        (model.bin / "kubelogin").symlink_to(ROOT / "e2e" / "kubelogin")
+        env["AKSBG_E2E_CLUSTER_TOKEN"] = TOKEN
+        # The provider's helm pulls the chart over TLS from the loopback registry: Go takes its
+        # roots from SSL_CERT_FILE (crypto/x509 root_unix.go).
+        env["SSL_CERT_FILE"] = str(model.ca_path)
+        chart = f"oci://{model.url.removeprefix('https://')}/{REPOSITORY}"
     (work / "state").mkdir()
-    run = Run(work, project, env, model, cloud, work / "e2e.log")
+    run = Run(work, project, env, model, cloud, work / "e2e.log", clusters=clusters, chart=chart)
     run.pulumi_login()
     return run
+
+
+def _module_dir(module: str) -> Path:
+    """The pinned module's folder in the module cache (its wrapper in e2e/ pins it)."""
+    done = subprocess.run(
+        ["go", "mod", "download", "-json", module],
+        cwd=ROOT / "e2e" / module.rsplit("/", 1)[-1],
+        env={**os.environ, "GOFLAGS": "-mod=mod"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return Path(json.loads(done.stdout)["Dir"])
+
+
+def read_clusters(run: Run, config: dict[str, Any]) -> str:
+    """With real clusters, what they hold after an `up` (e2e/outcomes.py); '' when all holds."""
+    if run.clusters is None:
+        return ""
+    outcome = read_back(run.clusters, config, KEY)
+    run.outcomes.append(outcome)
+    return "; ".join(outcome.problems[:4])
 
 
 def _login(self: Run) -> None:
@@ -330,8 +395,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="aksbg-e2e-"))
     print(f"e2e: work directory {work} (log: {work / 'e2e.log'})", flush=True)
+    missing = missing_tools() if real_kubernetes() else []
+    if missing:
+        print(f"e2e: .e2e/bin lacks {', '.join(missing)}: run e2e/build.sh", file=sys.stderr)
+        return 3
     run = setup(work)
-    pos = positions()
+    pos = positions(run.chart)
     files: dict[str, Path] = {}
 
     def at(name: str) -> Path:
@@ -345,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         creates = [s for s in engine_steps(preview) if s[0] == "create"]
         run.pulumi("up", "--refresh")
         plan = run.plan(files["blue"], files["blue"])
-        drift = expect_state(run, plan)
+        drift = expect_state(run, plan) + read_clusters(run, pos["blue"])
         serving = served_by(run)
         ok = not drift and serving == "blue"
         return ok, f"{len(creates)} creates previewed; serving {serving} {drift}".strip(), None
@@ -355,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         compared = check_change(run, f"{base}-to-{head}", files[base], head_file)
         run.pulumi("up", "--refresh")
         plan = json.loads((run.work / f"{base}-to-{head}.plan.json").read_text())
-        drift = expect_state(run, plan)
+        drift = expect_state(run, plan) + read_clusters(run, pos[head])
         serving = served_by(run)
         ok = compared.equal and not drift and serving == expect_active
         return (
@@ -376,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
         rerun = engine_steps(rerun_preview)
         run.pulumi("up", "--refresh")
         serving = served_by(run)
+        drift = read_clusters(run, pos["green"])
         # The failed `up` stopped before deleting the originals of its create-first
         # replacements (the old smoke Jobs); the engine keeps them in the state marked for
         # deletion and the next update deletes them. Besides those, only the verification runs.
@@ -395,17 +465,21 @@ def main(argv: list[str] | None = None) -> int:
             and serving_after_failure == "blue"
             and only_verify
             and serving == "green"
+            and not drift
         )
         detail = (
             f"up failed (exit {failed.returncode}, message {'seen' if said else 'MISSING'}), "
-            f"serving stayed {serving_after_failure}; re-run steps {rerun}; serving {serving}"
-        )
+            f"serving stayed {serving_after_failure}; re-run steps {rerun}; serving {serving} "
+            f"{drift}"
+        ).strip()
         return ok, detail, compared
 
     def break_glass() -> tuple[bool, str, Comparison | None]:
         with run.cloud.state() as data:
             servers = {k.split("|")[0] for k in data["resources"] if "|" in k}
             data["unreachable"] = [s for s in servers if "-green-" in s]
+        if run.clusters is not None:
+            run.clusters.stop("green")
         head_file = at("glass")
         plan = run.plan(files["green"], head_file)
         (run.work / "green-to-glass.plan.json").write_text(json.dumps(plan, indent=1))
@@ -416,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
         compared = check_change(run, "green-to-glass", files["green"], head_file, "--refresh")
         run.pulumi("up", "--refresh")
         serving = served_by(run)
-        drift = expect_state(run, plan)
+        drift = expect_state(run, plan) + read_clusters(run, pos["glass"])
         ok = (
             arm_steps == [("update", t) for t in targets]
             and compared.equal
@@ -434,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
         compared = check_change(run, "glass-to-retired", files["glass"], head_file, "--refresh")
         run.pulumi("up", "--refresh")
         plan = json.loads((run.work / "glass-to-retired.plan.json").read_text())
-        drift = expect_state(run, plan)
+        drift = expect_state(run, plan) + read_clusters(run, pos["retired"])
         serving = served_by(run)
         ok = compared.equal and not drift and serving == "blue"
         return (
@@ -457,6 +531,8 @@ def main(argv: list[str] | None = None) -> int:
                 break
     finally:
         run.model.close()
+        if run.clusters is not None:
+            run.clusters.close()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     passed = sum(r.ok for r in run.results)
@@ -471,6 +547,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{in_sequence} in the very same sequence); "
         f"{time.monotonic() - started:.0f} s"
     )
+    if run.clusters is not None:
+        checks = sum(o.checks for o in run.outcomes)
+        failed = sum(len(o.problems) for o in run.outcomes)
+        pulls = run.model.registry.pulls if run.model.registry else 0
+        print(
+            f"e2e stage 2: real kube-apiserver x2 on etcd, kwok nodes, pulumi-resource-kubernetes "
+            f"from its module; after {len(run.outcomes)} ups {checks} read-back checks of the "
+            f"clusters, {failed} failed; chart pulled {pulls} times from the loopback registry"
+        )
     return 0 if passed == len(run.results) == len(plan_of_runs) else 1
 
 

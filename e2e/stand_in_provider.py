@@ -248,6 +248,9 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
         outputs = clusters[0]["outputs"]
         entra_id = bool((outputs.get("aadProfile") or {}).get("managed"))
         kubeconfig = kubeconfig_for(outputs["name"], outputs["fqdn"], entra_id)
+        local = _api_server_of(outputs["name"], data.get("apiServers") or {})
+        if local is not None:
+            kubeconfig = _pointed_at(kubeconfig, local["server"], local["ca"])
         encoded = base64.b64encode(kubeconfig.encode()).decode()
         answer = {"kubeconfigs": [{"name": "clusterUser", "value": encoded}]}
         return provider_pb2.InvokeResponse(**{"return": as_struct(answer)})
@@ -306,6 +309,22 @@ def _active_cluster(config: dict[str, Any]) -> Any:
         return kubeconfig["clusters"][0]["cluster"]
     except (yaml.YAMLError, KeyError, IndexError, TypeError):
         return None
+
+
+def _api_server_of(cluster: str, servers: dict[str, dict[str, str]]) -> dict[str, str] | None:
+    """The real API server the run started for this cluster's color (e2e/clusters.py), if any:
+    a cluster is named `<prefix>-<color>` (config/naming.py)."""
+    found = [server for color, server in servers.items() if cluster.endswith(f"-{color}")]
+    return found[0] if len(found) == 1 else None
+
+
+def _pointed_at(kubeconfig: str, server: str, ca_data: str) -> str:
+    """ARM's kubeconfig, its cluster entry at the local API server and its CA: the user part
+    (the Entra ID exec block) stays as ARM shapes it."""
+    config = yaml.safe_load(kubeconfig)
+    for entry in config["clusters"]:
+        entry["cluster"] = {"certificate-authority-data": ca_data, "server": server}
+    return str(yaml.safe_dump(config, sort_keys=False))
 
 
 def _type_of(request: Any) -> str:

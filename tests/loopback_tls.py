@@ -72,7 +72,8 @@ def _handler(respond: Respond) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(length))
                 self.end_headers()
-                self.wfile.write(payload)
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
             except OSError:  # the client gave up waiting, as it should
                 return
             if length != len(payload):
@@ -80,6 +81,7 @@ def _handler(respond: Respond) -> type[BaseHTTPRequestHandler]:
 
         do_GET = _serve  # noqa: N815 - http.server's dispatch names
         do_POST = _serve  # noqa: N815
+        do_HEAD = _serve  # noqa: N815
 
         def log_message(self, *_: Any) -> None:
             pass
