@@ -18,9 +18,9 @@ from pulumi_azure_native import managedidentity
 from components.cluster import Cluster
 from components.role_grant import RoleGrant, assign
 from config import COLORS, AgicConfig, Color
+from config.values import AGIC_CHART_NAME
 
-CHART = "oci://mcr.microsoft.com/azure-application-gateway/charts/ingress-azure"
-CHART_NAME = "ingress-azure"
+CHART_NAME = AGIC_CHART_NAME
 TOKEN_AUDIENCE = "api://AzureADTokenExchange"
 
 
@@ -179,7 +179,7 @@ class Agic(pulumi.ComponentResource):
         self.release = k8s.helm.v3.Release(
             f"{name}-release",
             name=self.release_name,
-            chart=CHART,
+            chart=args.config.chart,
             version=args.config.chart_version,
             namespace=args.config.namespace,
             create_namespace=False,

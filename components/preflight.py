@@ -17,7 +17,6 @@ import pulumi
 import pulumi.dynamic
 from pulumi_azure_native import authorization
 
-from components.agic import CHART
 from config import StackConfig
 from config.transition import DeployedFacts
 from live_gateway.preflight_provider import PreflightProvider
@@ -64,7 +63,6 @@ class Preflight(pulumi.ComponentResource):
         self, name: str, args: PreflightArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("aks-bluegreen:index:Preflight", name, None, opts)
-        registry, repository = CHART.removeprefix("oci://").split("/", 1)
         # getClientConfig answers in preview too, from the provider's own sign-in: the
         # subscription is known before anything exists.
         client = authorization.get_client_config_output(
@@ -76,8 +74,8 @@ class Preflight(pulumi.ComponentResource):
                 "subscriptionId": client.subscription_id,
                 "location": args.config.location,
                 "clusters": asks(args),
-                "chartRegistry": registry,
-                "chartRepository": repository,
+                "chartRegistry": args.config.agic.chart_registry,
+                "chartRepository": args.config.agic.chart_repository,
                 "chartVersion": args.config.agic.chart_version,
             },
             pulumi.ResourceOptions(parent=self),

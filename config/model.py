@@ -50,6 +50,7 @@ from config.values import (
     ConfigError,
     ObjectId,
     Weekday,
+    chart_reference,
     dns_label,
     image_reference,
     quoted_clock,
@@ -443,6 +444,9 @@ def gateway_skus() -> tuple[str, ...]:
 
 
 class AgicConfig(_Model):
+    # Microsoft's registry, or a mirror of it where clusters and runners cannot reach mcr.
+    chart: Annotated[str, AfterValidator(chart_reference)] = agic_chart.CHART
+    """The AGIC Helm chart's OCI reference: Microsoft's, or your registry's mirror of it."""
     # The newest chart verified against this program's values: config/catalogs/agic_chart.py.
     chart_version: str = agic_chart.PINNED
     """The AGIC Helm chart's version."""
@@ -454,6 +458,16 @@ class AgicConfig(_Model):
         int, within(30, 300, "AGIC chart values.yaml, reconcilePeriodSeconds")
     ] = 60
     """How often AGIC rewrites the gateway to heal drift."""
+
+    @property
+    def chart_registry(self) -> str:
+        """The registry host (and port) of `chart`, as the preflight asks it for the tags."""
+        return self.chart.removeprefix("oci://").split("/", 1)[0]
+
+    @property
+    def chart_repository(self) -> str:
+        """The repository of `chart` in its registry."""
+        return self.chart.removeprefix("oci://").split("/", 1)[1]
 
     @field_validator("chart_version")
     @classmethod

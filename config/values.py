@@ -39,6 +39,10 @@ _IMAGE = re.compile(
     r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?\Z"
 )
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}\Z")
+# A chart in an OCI registry as Helm names it: oci://registry[:port]/repository, no tag (the
+# version is agic.chartVersion).
+_CHART = re.compile(rf"^oci://({_HOST})(?::([0-9]{{1,5}}))?/({_PATH_PART}(?:/{_PATH_PART})*)\Z")
+AGIC_CHART_NAME = "ingress-azure"
 
 
 def show(value: Any) -> str:
@@ -211,6 +215,31 @@ def dns_label(value: str) -> str:
         raise ValueError(
             f"{show(value)} is not a Kubernetes name; use lower-case letters, digits and '-', "
             "starting with a letter, at most 63 characters"
+        )
+    return value
+
+
+def chart_reference(value: str) -> str:
+    """The AGIC chart's OCI reference: Microsoft's registry or a mirror of it."""
+    example = f"oci://myregistry.azurecr.io/charts/{AGIC_CHART_NAME}"
+    if not value.startswith("oci://"):
+        # Only OCI registries: the preflight asks the registry's tags list (the OCI
+        # distribution API) before anything changes, which a classic chart repository lacks.
+        raise ValueError(f"{show(value)} is not an OCI chart reference; write it like {example}")
+    found = _CHART.match(value)
+    if found is None or (found.group(2) and not 0 < int(found.group(2)) < 65536):
+        raise ValueError(
+            f"{show(value)} is not an OCI chart reference (oci://REGISTRY[:PORT]/REPOSITORY, "
+            f"lower-case, no tag or digest: the version is agic.chartVersion); write it like "
+            f"{example}"
+        )
+    # `helm push` puts a chart at <remote>/<the chart's own name> (helm pkg/pusher/ocipusher.go
+    # push), so a mirror of the AGIC chart ends in its name; the program's object names come
+    # from that name too (components/agic.py).
+    if found.group(3).rsplit("/", 1)[-1] != AGIC_CHART_NAME:
+        raise ValueError(
+            f"{show(value)} does not end in /{AGIC_CHART_NAME}, the chart's name, where "
+            f"`helm push` puts it; write it like {example}"
         )
     return value
 

@@ -195,6 +195,15 @@ def chart_tags(
         while url:
             absolute = url if url.startswith("https://") else client.format_url(url)
             response = client.send_request(HttpRequest("GET", absolute))
+            if response.status_code == 401:
+                # The tags are read without sign-in, as mcr.microsoft.com serves them; a mirror
+                # that asks for it (an ACR without anonymous pull) cannot be checked.
+                raise PreflightReadError(
+                    f"{registry} asks for sign-in to list {repository}'s tags (HTTP 401); the "
+                    "preflight reads them anonymously: enable anonymous pull on the mirror "
+                    "(`az acr update --anonymous-pull-enabled true`), or set agic.chart to a "
+                    "registry that allows it"
+                )
             body = _json_or_raise(response, what, "anonymous pull")
             tags += [str(tag) for tag in body.get("tags") or []]
             # Pagination by a Link header (distribution-spec, "Listing Tags").

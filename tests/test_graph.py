@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 import yaml
 
-from components.agic import CHART, TOKEN_AUDIENCE
+from components.agic import TOKEN_AUDIENCE
 from components.gateway import AGIC_OWNED_PROPERTIES
 from components.role_grant import ROLE_IDS
 from config import SAMPLE_IMAGE
+from config.catalogs.agic_chart import CHART
 from conftest import by_name
 from plan.cloud_mocks import stable_uuid
 from plan.evaluate import Evaluation, Registration

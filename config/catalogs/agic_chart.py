@@ -17,6 +17,7 @@ TAKEN = date(2026, 12, 2)
 SOURCE = "github.com/Azure/application-gateway-kubernetes-ingress/tags"
 REGISTRY = "mcr.microsoft.com"
 REPOSITORY = "azure-application-gateway/charts/ingress-azure"
+CHART = f"oci://{REGISTRY}/{REPOSITORY}"
 
 PUBLISHED: tuple[str, ...] = (
     "1.7.0",

@@ -1,0 +1,138 @@
+"""`agic.chart`: Microsoft's registry by default, or a mirror of it, as Helm and the preflight
+use it."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import trustme
+
+import config
+from conftest import by_name, with_overrides
+from live_gateway.caller import OIDC_SWITCH, REQUEST_TOKEN, REQUEST_URL
+from live_gateway.preflight_provider import PreflightProvider
+from loopback_arm import fake_az
+from loopback_subscription import TAGS_PATH, LoopbackSubscription
+from plan.evaluate import Evaluation
+
+MIRROR = "oci://myregistry.azurecr.io/mirror/charts/ingress-azure"
+REPOSITORY = "azure-application-gateway/charts/ingress-azure"
+
+
+def _parse(chart: Any) -> config.StackConfig:
+    raw = with_overrides("blue", {"agic": {"chart": chart}})
+    as_text = {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
+    return config.parse({k.removeprefix("aks-bluegreen:"): v for k, v in as_text.items()})
+
+
+@pytest.mark.parametrize(
+    "chart",
+    [
+        "oci://mcr.microsoft.com/azure-application-gateway/charts/ingress-azure",
+        MIRROR,
+        "oci://127.0.0.1:5000/charts/ingress-azure",
+        "oci://registry.internal:8443/ingress-azure",
+    ],
+)
+def test_microsofts_registry_and_mirrors_of_it_are_accepted(chart: str) -> None:
+    assert _parse(chart).agic.chart == chart
+
+
+def test_the_registry_and_repository_keep_a_port() -> None:
+    agic = _parse("oci://127.0.0.1:5000/charts/ingress-azure").agic
+    assert agic.chart_registry == "127.0.0.1:5000"
+    assert agic.chart_repository == "charts/ingress-azure"
+
+
+@pytest.mark.parametrize(
+    ("chart", "words"),
+    [
+        ("https://myregistry.azurecr.io/charts/ingress-azure", "is not an OCI chart reference;"),
+        ("charts/ingress-azure", "is not an OCI chart reference;"),
+        ("oci:///charts/ingress-azure", "oci://REGISTRY[:PORT]/REPOSITORY"),
+        ("oci://myregistry.azurecr.io", "oci://REGISTRY[:PORT]/REPOSITORY"),
+        ("oci://myregistry.azurecr.io/charts/ingress-azure:1.9.8", "no tag or digest"),
+        ("oci://myregistry.azurecr.io/charts/ingress-azure@sha256:" + "a" * 64, "no tag or digest"),
+        ("oci://myregistry.azurecr.io:99999/charts/ingress-azure", "REGISTRY[:PORT]"),
+        ("oci://myregistry.azurecr.io/charts/Ingress-Azure", "lower-case"),
+        ("oci://myregistry.azurecr.io/charts/agic", "does not end in /ingress-azure"),
+        ("oci://myregistry.azurecr.io/ingress-azure/chart", "does not end in /ingress-azure"),
+    ],
+)
+def test_a_chart_helm_could_not_pull_as_the_agic_chart_is_refused_naming_the_key(
+    chart: str, words: str
+) -> None:
+    with pytest.raises(config.ConfigError) as raised:
+        _parse(chart)
+    assert raised.value.key == "agic.chart", str(raised.value)
+    assert words in str(raised.value), str(raised.value)
+    assert "write it like oci://myregistry.azurecr.io/charts/ingress-azure" in str(raised.value)
+
+
+@pytest.fixture(scope="module")
+def mirrored(evaluate_variant: Callable[..., Evaluation]) -> Evaluation:
+    return evaluate_variant("blue", agic={"chart": MIRROR})
+
+
+def test_the_release_installs_the_mirrored_chart(mirrored: Evaluation) -> None:
+    release = mirrored.one("kubernetes:helm.sh/v3:Release")
+    assert (release.inputs["chart"], release.inputs["version"]) == (MIRROR, "1.9.8")
+
+
+def test_the_preflight_asks_the_mirror_for_the_chart_version(mirrored: Evaluation) -> None:
+    check = by_name(mirrored, "preflight-check").inputs
+    assert (check["chartRegistry"], check["chartRepository"]) == (
+        "myregistry.azurecr.io",
+        "mirror/charts/ingress-azure",
+    )
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackSubscription]:
+    tmp = tmp_path_factory.mktemp("mirror")
+    fake_az(tmp)
+    ca = trustme.CA()
+    ca_path = tmp / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_path))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", f"{tmp}{os.pathsep}{os.environ['PATH']}")
+        for name in (OIDC_SWITCH, REQUEST_TOKEN, REQUEST_URL):
+            patch.delenv(name, raising=False)
+        server = LoopbackSubscription(ca, ca_path)
+        try:
+            yield server
+        finally:
+            server.close()
+
+
+def _check_tags(registry: LoopbackSubscription) -> list[str]:
+    # No registry endpoint override: the mirror is reached at the host and port agic.chart names.
+    provider = PreflightProvider(registry.url, registry.ca_path)
+    news = {
+        "subscriptionId": "04da6b54-80e4-46f7-96ec-b56ff0331ba9x",
+        "location": "westeurope",
+        "clusters": [],
+        "chartRegistry": registry.url.removeprefix("https://"),
+        "chartRepository": REPOSITORY,
+        "chartVersion": "1.9.8",
+    }
+    return [failure.reason for failure in provider.check({}, news).failures]
+
+
+def test_a_mirror_on_a_port_is_asked_for_its_tags_there(registry: LoopbackSubscription) -> None:
+    registry.script()
+    assert _check_tags(registry) == []
+    assert registry.requests == [TAGS_PATH]
+
+
+def test_a_mirror_that_asks_for_sign_in_is_refused_with_the_fix(
+    registry: LoopbackSubscription,
+) -> None:
+    registry.script(tags=401)
+    [reason] = _check_tags(registry)
+    assert "asks for sign-in" in reason and "anonymous pull" in reason, reason
+    assert "agic.chart" in reason, reason
