@@ -118,11 +118,17 @@ def compare(preview: dict[str, Any], plan: dict[str, Any]) -> Comparison:
     )
 
 
-def _dependencies(preview: dict[str, Any]) -> dict[str, set[str]]:
-    """URN -> what it depends on (provider, parent, dependencies) in the new or old state."""
+def _dependencies(preview: dict[str, Any], state_key: str) -> dict[str, set[str]]:
+    """URN -> what it depends on (provider, parent, dependencies) in one side's states.
+
+    A create or update waits for what the new state depends on (the SDK registers a resource
+    only once its dependencies are done), deletes are ordered by the old states' graph (pulumi
+    pkg/v3/resource/deploy/step_generator.go ScheduleDeletes, over the previous snapshot): a
+    replaced resource's old and new dependencies differ (the AGIC release of a flip depends
+    on the other cluster's gates), so each order is judged on its own side's graph."""
     found: dict[str, set[str]] = {}
     for step in preview.get("steps") or []:
-        for state in (step.get("newState"), step.get("oldState")):
+        for state in (step.get(state_key),):
             if not state:
                 continue
             deps = set(state.get("dependencies") or [])
@@ -153,7 +159,7 @@ def _reaches(graph: dict[str, set[str]], start: str, goal: str) -> bool:
 
 def order_violations(engine: list[Step], planned: list[Step], preview: dict[str, Any]) -> list[str]:
     """Pairs the plan orders one way and the engine the other, where the order is enforced."""
-    graph = _dependencies(preview)
+    news, olds = _dependencies(preview, "newState"), _dependencies(preview, "oldState")
     position = {step: index for index, step in enumerate(engine)}
     # Deleted before their replacement is created: these run mid-update, not at the end.
     first_seen: dict[str, str] = {}
@@ -172,13 +178,11 @@ def order_violations(engine: list[Step], planned: list[Step], preview: dict[str,
             same = first[1] == second[1]
             creates = {"create", "update", STATE_ONLY}
             dependent = (
-                first[0] in creates
-                and second[0] in creates
-                and _reaches(graph, second[1], first[1])
+                first[0] in creates and second[0] in creates and _reaches(news, second[1], first[1])
             ) or (
                 first[0] == "delete"
                 and second[0] == "delete"
-                and _reaches(graph, first[1], second[1])
+                and _reaches(olds, first[1], second[1])
             )
             deletes_last = (
                 first[0] in creates and second[0] == "delete" and second[1] not in deleted_first

@@ -106,6 +106,34 @@ def test_a_release_created_before_its_old_one_is_deleted_is_a_difference() -> No
     assert any(RELEASE in v for v in result.order_violations), result.describe()
 
 
+OTHER_JOB = f"{STACK_URN}kubernetes:batch/v1:Job::blue-smoke"
+
+
+def test_a_create_is_ordered_by_what_its_new_state_depends_on_not_its_old() -> None:
+    # A flip's new release depends on the target cluster's gate, the old one depended on the
+    # other cluster's: the engine may create the new release before it replaces that old gate.
+    def step(op: str, urn: str, new: list[str], old: list[str]) -> dict[str, Any]:
+        return {
+            "op": op,
+            "urn": urn,
+            "newState": {"urn": urn, "dependencies": new},
+            "oldState": {"urn": urn, "dependencies": old},
+        }
+
+    plan = _plan(("create", OTHER_JOB), ("delete", RELEASE), ("create", RELEASE))
+    preview = {
+        "steps": [
+            step("delete-replaced", RELEASE, [], [OTHER_JOB]),
+            step("create-replacement", RELEASE, [JOB], [OTHER_JOB]),
+            step("create-replacement", OTHER_JOB, [], []),
+        ]
+    }
+    assert compare(preview, plan).equal, compare(preview, plan).describe()
+    # The same order where the new release does depend on that gate is a difference.
+    preview["steps"][1] = step("create-replacement", RELEASE, [OTHER_JOB], [])
+    assert not compare(preview, plan).equal
+
+
 def test_a_step_only_one_side_has_is_a_difference() -> None:
     preview = _preview(
         ("create-replacement", JOB, []),
