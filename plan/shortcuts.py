@@ -38,7 +38,7 @@ def without_aliases(
 @contextlib.contextmanager
 def skipping_unneeded_work() -> Iterator[None]:
     """The SDK as the program sees it, less the work only an engine would read."""
-    with _without_stack_traces(), _without_debug_logs(), _without_cycle_collection():
+    with _without_stack_traces(), _without_debug_logs(), paused_cycle_collection():
         yield
 
 
@@ -85,7 +85,7 @@ def _without_debug_logs() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _without_cycle_collection() -> Iterator[None]:
+def paused_cycle_collection() -> Iterator[None]:
     """CPython's cycle collector paused for the evaluation, and resumed after it.
 
     An evaluation allocates hundreds of thousands of containers (the SDK's Outputs, futures and
@@ -93,7 +93,9 @@ def _without_cycle_collection() -> Iterator[None]:
     its older generations walks every object alive, the SDKs' thousands of imported classes too:
     a third of a 50-app evaluation's CPU time. The collector only frees objects nothing can reach
     any more, so pausing it changes nothing the program or the record sees; the cycles it would
-    have freed (under 10 MiB at 50 apps) are freed once it runs again.
+    have freed (under 10 MiB at 50 apps) are freed once it runs again. The plan's process pauses
+    it for its whole run (plan/__main__.py `run`): loading the SDK modules and judging, checking
+    and diffing the two evaluations' records, it otherwise walks the same heap again and again.
     """
     was_enabled = gc.isenabled()
     gc.disable()
