@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pulumi import _types as sdk_types
 from pulumi import log as sdk_log
 from pulumi.runtime import resource as sdk_resource
 
@@ -62,11 +63,13 @@ def test_shortcuts_change_nothing_recorded(config: Any) -> None:
 def test_the_sdk_is_itself_again_after_an_evaluation() -> None:
     # Other evaluations and the rest of the process must see the SDK and the collector as found.
     debug, stack_trace = sdk_log.debug, sdk_resource._get_stack_trace
+    unwrap_type = sdk_types.unwrap_type
     assert gc.isenabled()
     evaluate(sample_config("blue"), STACK)
     assert gc.isenabled()
     assert sdk_log.debug is debug
     assert sdk_resource._get_stack_trace is stack_trace
+    assert sdk_types.unwrap_type is unwrap_type
 
 
 class _Observing(CloudMocks):
@@ -74,21 +77,29 @@ class _Observing(CloudMocks):
 
     def __init__(self) -> None:
         super().__init__()
-        self.seen: set[tuple[bool, bool]] = set()
+        self.seen: set[tuple[bool, bool, bool]] = set()
 
     def new_resource(self, args: Any) -> Any:
-        self.seen.add((gc.isenabled(), sdk_log.debug.__module__ == "pulumi.log"))
+        self.seen.add(
+            (
+                gc.isenabled(),
+                sdk_log.debug.__module__ == "pulumi.log",
+                sdk_types.unwrap_type.__module__ == "pulumi._types",
+            )
+        )
         return super().new_resource(args)
 
 
-@pytest.mark.parametrize(("shortcuts", "expected"), [(True, {(False, False)}), (False, None)])
+@pytest.mark.parametrize(
+    ("shortcuts", "expected"), [(True, {(False, False, False)}), (False, None)]
+)
 def test_the_shortcuts_hold_while_the_program_runs(
-    shortcuts: bool, expected: set[tuple[bool, bool]] | None
+    shortcuts: bool, expected: set[tuple[bool, bool, bool]] | None
 ) -> None:
     mocks = _Observing()
     was_enabled = gc.isenabled()
     evaluate(sample_config("blue"), STACK, mocks=mocks, shortcuts=shortcuts)
-    assert mocks.seen == (expected or {(was_enabled, True)})
+    assert mocks.seen == (expected or {(was_enabled, True, True)})
 
 
 _PRELOAD_THEN_EVALUATE = """
