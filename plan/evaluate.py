@@ -8,13 +8,16 @@ every invoke and every stack reference read.
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import importlib
 import json
 import logging
 import multiprocessing
 import runpy
 import sys
 import threading
+import types
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -34,6 +37,9 @@ PROGRAM_DIR = Path(__file__).resolve().parent.parent
 STACK_TYPE = "pulumi:pulumi:Stack"
 # What the DIY backend always calls the organization (pulumi/pulumi pkg/backend/diy/backend.go).
 ORGANIZATION = "organization"
+# The provider SDKs whose modules load lazily, on first attribute access (pulumi 3.272 _utils.py
+# lazy_import, _LazyModule; each package's __init__.py lazy-imports its submodules).
+LAZY_SDKS = ("pulumi_azure_native", "pulumi_kubernetes")
 
 
 class ProgramError(Exception):
@@ -299,6 +305,9 @@ def evaluate_both(
     if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
         head = evaluate(head_config, stack, previous_outputs=head_previous)
         return evaluate(base_config, stack, previous_outputs=base_previous), head
+    # Loaded here, the SDK modules are the child's without loading them again: otherwise both
+    # processes load each one the program touches, a floor's worth of CPU time spent twice.
+    load_program_modules()
     # A bare forked process and a pipe, not a ProcessPoolExecutor: the executor's manager thread
     # can race its own shutdown and print "Invalid file descriptor: -1" (CPython's
     # concurrent/futures/process.py waits on a result pipe the shutdown may already have closed).
@@ -322,6 +331,47 @@ def evaluate_both(
     if not succeeded:
         raise outcome
     return outcome, head
+
+
+def load_program_modules(program_dir: Path = PROGRAM_DIR) -> None:
+    """Loads the lazily loaded SDK modules the program's source reaches, as its run would.
+
+    A module of the provider SDKs is loaded by the first access to one of its attributes; the
+    program reaches them by name, `from pulumi_azure_native import network` then
+    `network.ApplicationGateway`, or `import pulumi_kubernetes as k8s` then
+    `k8s.core.v1.Namespace`. Each such name and dotted chain in the program's source is followed
+    here, module by module. Loading a module runs no thread, so a fork after it stays safe.
+    """
+    for source in (program_dir / "__main__.py", *sorted((program_dir / "components").glob("*.py"))):
+        tree = ast.parse(source.read_bytes(), str(source))
+        aliases: dict[str, list[str]] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for name in node.names:
+                    if name.name.split(".")[0] in LAZY_SDKS:
+                        aliases[name.asname or name.name] = name.name.split(".")
+            elif isinstance(node, ast.ImportFrom) and node.module in LAZY_SDKS:
+                for name in node.names:
+                    aliases[name.asname or name.name] = [node.module, name.name]
+        for node in ast.walk(tree):
+            chain: list[str] = []
+            while isinstance(node, ast.Attribute):
+                chain.insert(0, node.attr)
+                node = node.value
+            if isinstance(node, ast.Name) and node.id in aliases:
+                _load(aliases[node.id] + chain)
+
+
+def _load(path: list[str]) -> None:
+    """Loads each module along `path`, a package and the attributes after it."""
+    module: Any = importlib.import_module(path[0])
+    for part in path[1:]:
+        # vars() is one of the attributes a lazy module answers without loading itself.
+        value = vars(module).get(part)
+        if not isinstance(value, types.ModuleType):
+            return
+        getattr(value, "__all__", None)  # any other attribute loads it
+        module = value
 
 
 def _evaluate_into(

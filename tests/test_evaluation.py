@@ -8,10 +8,15 @@ stack references and the warnings.
 from __future__ import annotations
 
 import gc
+import json
+import subprocess
+import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pulumi import _types as sdk_types
 from pulumi import log as sdk_log
 from pulumi.runtime import resource as sdk_resource
 
@@ -58,11 +63,13 @@ def test_shortcuts_change_nothing_recorded(config: Any) -> None:
 def test_the_sdk_is_itself_again_after_an_evaluation() -> None:
     # Other evaluations and the rest of the process must see the SDK and the collector as found.
     debug, stack_trace = sdk_log.debug, sdk_resource._get_stack_trace
+    unwrap_type = sdk_types.unwrap_type
     assert gc.isenabled()
     evaluate(sample_config("blue"), STACK)
     assert gc.isenabled()
     assert sdk_log.debug is debug
     assert sdk_resource._get_stack_trace is stack_trace
+    assert sdk_types.unwrap_type is unwrap_type
 
 
 class _Observing(CloudMocks):
@@ -70,18 +77,83 @@ class _Observing(CloudMocks):
 
     def __init__(self) -> None:
         super().__init__()
-        self.seen: set[tuple[bool, bool]] = set()
+        self.seen: set[tuple[bool, bool, bool]] = set()
 
     def new_resource(self, args: Any) -> Any:
-        self.seen.add((gc.isenabled(), sdk_log.debug.__module__ == "pulumi.log"))
+        self.seen.add(
+            (
+                gc.isenabled(),
+                sdk_log.debug.__module__ == "pulumi.log",
+                sdk_types.unwrap_type.__module__ == "pulumi._types",
+            )
+        )
         return super().new_resource(args)
 
 
-@pytest.mark.parametrize(("shortcuts", "expected"), [(True, {(False, False)}), (False, None)])
+@pytest.mark.parametrize(
+    ("shortcuts", "expected"), [(True, {(False, False, False)}), (False, None)]
+)
 def test_the_shortcuts_hold_while_the_program_runs(
-    shortcuts: bool, expected: set[tuple[bool, bool]] | None
+    shortcuts: bool, expected: set[tuple[bool, bool, bool]] | None
 ) -> None:
     mocks = _Observing()
     was_enabled = gc.isenabled()
     evaluate(sample_config("blue"), STACK, mocks=mocks, shortcuts=shortcuts)
-    assert mocks.seen == (expected or {(was_enabled, True)})
+    assert mocks.seen == (expected or {(was_enabled, True, True)})
+
+
+_PRELOAD_THEN_EVALUATE = """
+import json, sys
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+from conftest import STACK, sample_config
+from plan.evaluate import LAZY_SDKS, evaluate, load_program_modules
+
+def loaded() -> set[str]:
+    return {
+        name
+        for name, module in list(sys.modules.items())
+        if name.startswith(LAZY_SDKS) and type(module).__name__ != "_LazyModule"
+    }
+
+load_program_modules()
+before = loaded()
+evaluate(sample_config("green"), STACK)
+print(json.dumps({"before": sorted(before), "missed": sorted(loaded() - before)}))
+"""
+
+
+def test_the_modules_loaded_before_the_fork_are_all_an_evaluation_loads() -> None:
+    # evaluate_both loads them before it forks, so the base's child inherits them: a module the
+    # preload misses is loaded twice, once in each process. A fresh process, as the plan's is.
+    root = Path(__file__).resolve().parent.parent
+    found = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", _PRELOAD_THEN_EVALUATE, str(root), str(root / "tests")],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    assert "pulumi_azure_native.network" in found["before"]
+    assert "pulumi_kubernetes.core.v1" in found["before"]
+    assert found["missed"] == []
+
+
+def test_the_plan_runs_without_the_cycle_collector_and_restores_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Paused for the whole run, evaluations and the judging of their records alike; a process
+    # that runs the plan in-process (the tests) gets its collector back.
+    import plan.__main__ as plan_cli
+
+    seen: list[bool] = []
+
+    def main(argv: list[str] | None = None) -> int:
+        seen.append(gc.isenabled())
+        return 0
+
+    monkeypatch.setattr(plan_cli, "main", main)
+    assert gc.isenabled()
+    assert plan_cli.run([]) == 0
+    assert seen == [False]
+    assert gc.isenabled()
