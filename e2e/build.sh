@@ -114,3 +114,12 @@ else
   mkdir -p "$k8s_plugin"
   ln -sf "$out/bin/pulumi-resource-kubernetes" "$k8s_plugin/pulumi-resource-kubernetes"
 fi
+
+# Stage 3 needs AGIC built from its module at the chart 1.9.8 tag's commit (4aa4d64935f0,
+# 2026-03-24): asked each build, and what the proxy answered is kept for the run's last line.
+AGIC_MODULE=github.com/Azure/application-gateway-kubernetes-ingress@v0.0.0-20260324202720-4aa4d64935f0
+if answer=$(cd "$out/src/kube" && GOFLAGS=-mod=mod go mod download -json "$AGIC_MODULE" 2>&1); then
+  echo "served: $AGIC_MODULE" > "$out/bin/.agic-module"
+else
+  echo "$AGIC_MODULE: $(echo "$answer" | grep -o '"Error": *"[^"]*"' | head -1 | cut -d'"' -f4 | sed 's/\\n\\t/ /g' | tail -c 400)" > "$out/bin/.agic-module"
+fi

@@ -42,6 +42,46 @@ BIN = E2E / "bin"
 TOKEN = "e2e-deployer-token"
 # Node Ready, pods Running and Ready, Job pods Succeeded, deleted pods gone: kwok's "fast" stages.
 STAGES = ("node/fast", "pod/fast")
+# A Job's pod exits 1: the smoke gate's check failed (components/smoke_gate.py, backoffLimit 0).
+JOB_POD_FAILS = """apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: job-pod-fails
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: .metadata.deletionTimestamp
+      operator: DoesNotExist
+    - key: .status.phase
+      operator: In
+      values: [Running]
+    - key: .metadata.ownerReferences.[].kind
+      operator: In
+      values: [Job]
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      phase: Failed
+      conditions:
+      - type: Ready
+        status: "False"
+        lastTransitionTime: {{ $now | Quote }}
+      containerStatuses:
+      {{ range .spec.containers }}
+      - name: {{ .name | Quote }}
+        image: {{ .image | Quote }}
+        ready: false
+        restartCount: 0
+        state:
+          terminated:
+            exitCode: 1
+            reason: Error
+            startedAt: {{ $now | Quote }}
+            finishedAt: {{ $now | Quote }}
+      {{ end }}"""
 TOOLS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
 
 
@@ -119,12 +159,15 @@ class LocalClusters:
         )
 
     def _stages(self, kwok_module: Path) -> None:
-        documents = []
+        documents: dict[str, str] = {}
         for stage in STAGES:
             for path in sorted((kwok_module / "kustomize" / "stage" / stage).glob("*.yaml")):
                 if path.name != "kustomization.yaml":
-                    documents.append(path.read_text().strip())
-        (self.work / "kwok.yaml").write_text("\n---\n".join(documents) + "\n")
+                    documents[path.stem] = path.read_text().strip()
+        (self.work / "kwok.yaml").write_text("\n---\n".join(documents.values()) + "\n")
+        # The failed-gate case: a Job's running pod fails instead of completing.
+        failing = {**documents, "pod-complete": JOB_POD_FAILS}
+        (self.work / "kwok-jobs-fail.yaml").write_text("\n---\n".join(failing.values()) + "\n")
 
     def kubeconfig(self, color: str) -> Path:
         """A token kubeconfig for the run's own tools (the controllers, kwok, the checks)."""
@@ -240,12 +283,15 @@ class LocalClusters:
             "kube-scheduler",
             [f"--kubeconfig={kubeconfig}", "--leader-elect=false", "--secure-port=0"],
         )
+        self._start_kwok(plane, "kwok.yaml")
+
+    def _start_kwok(self, plane: ControlPlane, stages: str) -> None:
         self._start(
             plane,
             "kwok",
             [
-                f"--kubeconfig={kubeconfig}",
-                f"--config={self.work / 'kwok.yaml'}",
+                f"--kubeconfig={self.kubeconfig(plane.color)}",
+                f"--config={self.work / stages}",
                 "--manage-all-nodes=true",
                 f"--cidr={plane.subnet}",
                 "--server-address=",
@@ -290,6 +336,13 @@ class LocalClusters:
                 pass
             time.sleep(0.5)
         raise RuntimeError(f"kube-apiserver ({plane.color}) not ready in {seconds:.0f} s")
+
+    def jobs_fail(self, color: str, failing: bool) -> None:
+        """Restart the cluster's kwok so that Job pods fail (the smoke gate's check fails) or,
+        again, complete."""
+        plane = self.planes[color]
+        _terminate(plane.processes.pop("kwok"))
+        self._start_kwok(plane, "kwok-jobs-fail.yaml" if failing else "kwok.yaml")
 
     def stop(self, color: str) -> None:
         """The cluster becomes unreachable: its API server stops, as a cluster whose control
