@@ -8,7 +8,7 @@
 #   .e2e/home/plugins/...                    the stand-in azure-native plugin, the real kubernetes one
 #   .e2e/bin/kube-apiserver, kube-controller-manager, etcd, kwok, pulumi-resource-kubernetes
 #
-# The first build of the CLI takes 15-40 minutes on two cores; later runs reuse it.
+# The first build takes 25-60 minutes on two cores (the CLI alone 12-40); later runs reuse it.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out="$root/.e2e"
@@ -121,5 +121,5 @@ AGIC_MODULE=github.com/Azure/application-gateway-kubernetes-ingress@v0.0.0-20260
 if answer=$(cd "$out/src/kube" && GOFLAGS=-mod=mod go mod download -json "$AGIC_MODULE" 2>&1); then
   echo "served: $AGIC_MODULE" > "$out/bin/.agic-module"
 else
-  echo "$AGIC_MODULE: $(echo "$answer" | grep -o '"Error": *"[^"]*"' | head -1 | cut -d'"' -f4 | sed 's/\\n\\t/ /g' | tail -c 400)" > "$out/bin/.agic-module"
+  echo "$(echo "$answer" | grep -o '"Error": *"[^"]*"' | head -1 | cut -d'"' -f4 | sed 's/\\n\\t/ /g' | tail -c 400)" > "$out/bin/.agic-module"
 fi
