@@ -15,6 +15,7 @@ tests/loopback_oidc.py): the credential path is the real one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -242,9 +243,10 @@ def serve(tmp: Path) -> Iterator[LoopbackArm]:
         arm.close()
 
 
-def serve_to_cli(tmp: Path) -> Iterator[LoopbackArm]:
-    """The loopback ARM, reached as a signed-in Azure CLI user reaches ARM: the fake `az` first on
-    PATH (AzureCliCredential finds it with shutil.which at each token request), and none of the
+@contextlib.contextmanager
+def signed_in_cli(tmp: Path) -> Iterator[None]:
+    """The process as a signed-in Azure CLI user: the fake `az` first on PATH
+    (AzureCliCredential finds it with shutil.which at each token request), and none of the
     variables that would choose a workflow's OIDC token instead (live_gateway/caller.py)."""
     bin_dir = tmp / "bin"
     bin_dir.mkdir()
@@ -253,4 +255,10 @@ def serve_to_cli(tmp: Path) -> Iterator[LoopbackArm]:
         patch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
         for name in (OIDC_SWITCH, REQUEST_URL, REQUEST_TOKEN):
             patch.delenv(name, raising=False)
+        yield
+
+
+def serve_to_cli(tmp: Path) -> Iterator[LoopbackArm]:
+    """The loopback ARM, reached as a signed-in Azure CLI user reaches ARM."""
+    with signed_in_cli(tmp):
         yield from serve(tmp)

@@ -9,12 +9,13 @@ anonymous pulls do.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import trustme
 
-from loopback_arm import SUBSCRIPTION, TOKEN, arm_error
+from loopback_arm import SUBSCRIPTION, TOKEN, arm_error, signed_in_cli
 from loopback_tls import TlsJsonServer
 
 REGION = "westeurope"
@@ -144,3 +145,16 @@ class LoopbackSubscription:
     ) -> tuple[int, dict[str, str], Any]:
         self.requests.append(path)
         return answer(self.answers, method, path, headers) or (404, {}, arm_error(404))
+
+
+def serve_to_cli(tmp: Path) -> Iterator[LoopbackSubscription]:
+    """The loopback subscription and registry, reached as a signed-in Azure CLI user."""
+    ca = trustme.CA()
+    ca_path = tmp / "loopback-ca.pem"
+    ca.cert_pem.write_to_path(str(ca_path))
+    with signed_in_cli(tmp):
+        server = LoopbackSubscription(ca, ca_path)
+        try:
+            yield server
+        finally:
+            server.close()

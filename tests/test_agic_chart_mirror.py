@@ -4,19 +4,15 @@ use it."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import trustme
 
 import config
 from conftest import by_name, with_overrides
-from live_gateway.caller import OIDC_SWITCH, REQUEST_TOKEN, REQUEST_URL
 from live_gateway.preflight_provider import PreflightProvider
-from loopback_arm import fake_az
-from loopback_subscription import TAGS_PATH, LoopbackSubscription
+from loopback_subscription import TAGS_PATH, LoopbackSubscription, serve_to_cli
 from plan.evaluate import Evaluation
 
 MIRROR = "oci://myregistry.azurecr.io/mirror/charts/ingress-azure"
@@ -93,20 +89,7 @@ def test_the_preflight_asks_the_mirror_for_the_chart_version(mirrored: Evaluatio
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackSubscription]:
-    tmp = tmp_path_factory.mktemp("mirror")
-    fake_az(tmp)
-    ca = trustme.CA()
-    ca_path = tmp / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_path))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PATH", f"{tmp}{os.pathsep}{os.environ['PATH']}")
-        for name in (OIDC_SWITCH, REQUEST_TOKEN, REQUEST_URL):
-            patch.delenv(name, raising=False)
-        server = LoopbackSubscription(ca, ca_path)
-        try:
-            yield server
-        finally:
-            server.close()
+    yield from serve_to_cli(tmp_path_factory.mktemp("mirror"))
 
 
 def _check_tags(registry: LoopbackSubscription) -> list[str]:

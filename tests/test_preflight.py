@@ -11,23 +11,21 @@ AzureCliCredential through a fake `az`, and the server refuses requests without 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
-import trustme
 
 from live_gateway.arm import ARM_ENDPOINT_VARIABLE
-from live_gateway.caller import OIDC_SWITCH, REQUEST_TOKEN, REQUEST_URL
 from live_gateway.preflight import REGISTRY_ENDPOINT_VARIABLE
 from live_gateway.preflight_provider import PreflightProvider
-from loopback_arm import SUBSCRIPTION, fake_az
+from loopback_arm import SUBSCRIPTION
 from loopback_subscription import (
     REGION,
     SKUS_PATH,
     TAGS_PATH,
     LoopbackSubscription,
     feature,
+    serve_to_cli,
     sku,
     skus,
     zone_restriction,
@@ -36,22 +34,7 @@ from loopback_subscription import (
 
 @pytest.fixture(scope="module")
 def loopback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackSubscription]:
-    tmp = tmp_path_factory.mktemp("preflight")
-    bin_dir = tmp / "bin"
-    bin_dir.mkdir()
-    fake_az(bin_dir)
-    ca = trustme.CA()
-    ca_path = tmp / "loopback-ca.pem"
-    ca.cert_pem.write_to_path(str(ca_path))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-        for name in (OIDC_SWITCH, REQUEST_URL, REQUEST_TOKEN):
-            patch.delenv(name, raising=False)
-        server = LoopbackSubscription(ca, ca_path)
-        try:
-            yield server
-        finally:
-            server.close()
+    yield from serve_to_cli(tmp_path_factory.mktemp("preflight"))
 
 
 def ask(
