@@ -181,7 +181,9 @@ class GatewayModel:
             if pulled is not None:
                 return pulled
         # The preflight's reads: the sample's versions, VM size, feature and chart tags.
-        preflight = answer(default_answers(), method, path, headers)
+        preflight: tuple[int, dict[str, str], Any] | None = answer(
+            default_answers(), method, path, headers
+        )
         if preflight is not None:
             return preflight
         if headers.get("Authorization", "") != f"Bearer {TOKEN}":

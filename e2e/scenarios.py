@@ -156,14 +156,14 @@ class Run:
         )
         if done.returncode not in (0, 1):
             raise RuntimeError(f"bin/plan exited {done.returncode}: {done.stderr[-3000:]}")
-        return json.loads(done.stdout)
+        return _object(done.stdout)
 
     def preview(self, *extra: str) -> dict[str, Any]:
         # Without --show-replacement-steps the JSON shows a replacement as one `replace` step
         # (pulumi pkg/v3/backend/display/display.go shouldShow), hiding which half runs first.
         done = self.pulumi("preview", "--json", "--show-replacement-steps", *extra, check=False)
         try:
-            return json.loads(done.stdout)
+            return _object(done.stdout)
         except json.JSONDecodeError:
             raise RuntimeError(
                 f"preview printed no JSON: {done.stdout[-2000:]}{done.stderr[-2000:]}"
@@ -180,11 +180,31 @@ class Run:
         }
 
     def outputs(self) -> dict[str, Any]:
-        return json.loads(self.pulumi("stack", "output", "--json", "--show-secrets").stdout)
+        return _object(self.pulumi("stack", "output", "--json", "--show-secrets").stdout)
+
+    def login(self) -> None:
+        subprocess.run(
+            [str(PULUMI), "login", f"file://{self.work / 'state'}"],
+            env=self.env,
+            cwd=self.project,
+            capture_output=True,
+            check=True,
+        )
+        self.pulumi("stack", "init", "--secrets-provider", "passphrase")
+        stack_file = yaml.safe_load((self.project / f"Pulumi.{STACK}.yaml").read_text()) or {}
+        self.salt = stack_file.get("encryptionsalt", "")
+
+
+def _object(text: str) -> dict[str, Any]:
+    """A JSON document that must be an object (a CLI's or bin/plan's JSON output)."""
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise json.JSONDecodeError("not a JSON object", text, 0)
+    return value
 
 
 def _sample(name: str) -> dict[str, Any]:
-    config = yaml.safe_load((ROOT / f"Pulumi.{name}.yaml").read_text())["config"]
+    config: dict[str, Any] = yaml.safe_load((ROOT / f"Pulumi.{name}.yaml").read_text())["config"]
     config[f"{KEY}cutover"] = {"timeoutSeconds": CUTOVER_SECONDS}
     return config
 
@@ -263,7 +283,7 @@ def setup(work: Path) -> Run:
         chart = f"oci://{model.url.removeprefix('https://')}/{REPOSITORY}"
     (work / "state").mkdir()
     run = Run(work, project, env, model, cloud, work / "e2e.log", clusters=clusters, chart=chart)
-    run.pulumi_login()
+    run.login()
     return run
 
 
@@ -287,22 +307,6 @@ def read_clusters(run: Run, config: dict[str, Any]) -> str:
     outcome = read_back(run.clusters, config, KEY)
     run.outcomes.append(outcome)
     return "; ".join(outcome.problems[:4])
-
-
-def _login(self: Run) -> None:
-    subprocess.run(
-        [str(PULUMI), "login", f"file://{self.work / 'state'}"],
-        env=self.env,
-        cwd=self.project,
-        capture_output=True,
-        check=True,
-    )
-    self.pulumi("stack", "init", "--secrets-provider", "passphrase")
-    stack_file = yaml.safe_load((self.project / f"Pulumi.{STACK}.yaml").read_text()) or {}
-    self.salt = stack_file.get("encryptionsalt", "")
-
-
-Run.pulumi_login = _login  # type: ignore[attr-defined]
 
 
 def check_change(run: Run, name: str, base: Path, head: Path, *extra: str) -> Comparison:

@@ -71,7 +71,7 @@ def _contains_unknown(value: Any) -> bool:
         return any(_contains_unknown(v) for v in value.values())
     if isinstance(value, list):
         return any(_contains_unknown(v) for v in value)
-    return value == UNKNOWN
+    return bool(value == UNKNOWN)
 
 
 class Cloud:
@@ -328,7 +328,7 @@ def _pointed_at(kubeconfig: str, server: str, ca_data: str) -> str:
 
 
 def _type_of(request: Any) -> str:
-    return request.type or request.urn.split("::")[-2].split("$")[-1]
+    return str(request.type or request.urn.split("::")[-2].split("$")[-1])
 
 
 def main() -> None:
