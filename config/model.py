@@ -444,7 +444,8 @@ def gateway_skus() -> tuple[str, ...]:
 
 
 class AgicConfig(_Model):
-    # Microsoft's registry, or a mirror of it where clusters and runners cannot reach mcr.
+    # Microsoft's registry, or a mirror of it where the machine running Pulumi cannot reach mcr
+    # (Helm pulls the chart there; the clusters reach mcr for AGIC's image as for AKS's own).
     chart: Annotated[str, AfterValidator(chart_reference)] = agic_chart.CHART
     """The AGIC Helm chart's OCI reference: Microsoft's, or your registry's mirror of it."""
     # The newest chart verified against this program's values: config/catalogs/agic_chart.py.

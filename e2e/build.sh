@@ -56,6 +56,8 @@ chmod +x "$out/bin/pulumi-language-python"
 plugin() {
   local name=$1 version=$2 dir="$out/home/plugins/resource-$1-v$2"
   mkdir -p "$dir"
+  # Never through a link to the real provider's binary (stage 2 installs it as a link).
+  rm -f "$dir/pulumi-resource-$name"
   cat > "$dir/pulumi-resource-$name" <<EOF
 #!/bin/sh
 exec '$venv_python' -u '$root/e2e/stand_in_provider.py' '$name' '$version' "\$@"

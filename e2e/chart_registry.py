@@ -4,8 +4,8 @@ network points it at its own registry.
 Helm pulls an OCI chart as a manifest whose config blob is the chart's metadata and whose one
 layer is the packaged chart (helm pkg/registry/constants.go ConfigMediaType and
 ChartLayerMediaType; client.go Pull). The registry answers the distribution API's manifest and
-blob reads (GET and HEAD) for the one chart the run packages from e2e/agic-chart; the chart's
-tags list is the preflight's (tests/loopback_subscription.py).
+blob reads (GET and HEAD) for the one chart the run packages from e2e/agic-chart, and its tags
+list for the preflight.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ sys.path[:0] = [str(ROOT / "tests")]
 from loopback_tls import Raw  # noqa: E402
 
 CHART = ROOT / "e2e" / "agic-chart"
-REPOSITORY = "azure-application-gateway/charts/ingress-azure"
+# A mirror's own path, not Microsoft's: the run proves the release and the preflight follow
+# agic.chart wherever it points.
+REPOSITORY = "mirror/charts/ingress-azure"
 MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
 CONFIG_TYPE = "application/vnd.cncf.helm.config.v1+json"
 LAYER_TYPE = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
@@ -71,6 +73,8 @@ class ChartRegistry:
         if method not in ("GET", "HEAD") or not route.startswith(prefix):
             return None
         kind, _, reference = route.removeprefix(prefix).partition("/")
+        if kind == "tags" and reference == "list" and method == "GET":
+            return 200, {}, {"name": REPOSITORY, "tags": [self.version]}
         if kind == "manifests" and reference in (self.version, _digest(self.manifest)):
             self.pulls += method == "GET"
             return self._blob(self.manifest, MANIFEST_TYPE)

@@ -198,14 +198,14 @@ class LocalClusters:
     # --- processes ----------------------------------------------------------------------------
     def _start(self, plane: ControlPlane | None, name: str, argv: list[str]) -> None:
         tag = f"{plane.color}-{name}" if plane else name
-        log = open(self.logs / f"{tag}.log", "ab")  # noqa: SIM115 - the process writes it
-        process = subprocess.Popen(
-            [str(BIN / name), *argv],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=self.work,
-            start_new_session=True,
-        )
+        with open(self.logs / f"{tag}.log", "ab") as log:  # the process keeps its own copy
+            process = subprocess.Popen(
+                [str(BIN / name), *argv],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.work,
+                start_new_session=True,
+            )
         if plane is None:
             self.etcd = process
         else:

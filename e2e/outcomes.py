@@ -21,6 +21,8 @@ from e2e.clusters import LocalClusters
 class Outcome:
     checks: int
     problems: tuple[str, ...]
+    # Clusters not read: stopped (the break glass) or marked unreachable in the position.
+    skipped: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -48,6 +50,7 @@ def read_back(clusters: LocalClusters, config: dict[str, Any], key: str) -> Outc
     workloads = config.get(f"{key}workloads") or []
     checks = 0
     problems: list[str] = []
+    skipped: list[str] = []
 
     def expect(condition: bool, problem: str) -> None:
         nonlocal checks
@@ -57,6 +60,7 @@ def read_back(clusters: LocalClusters, config: dict[str, Any], key: str) -> Outc
 
     for color, cluster in (config.get(f"{key}clusters") or {}).items():
         if not clusters.reachable(color) or color == broken:
+            skipped.append(color)
             continue
         enabled = cluster.get("enabled", True)
         deployments = clusters.names(color, "/apis/apps/v1/deployments")
@@ -103,4 +107,4 @@ def read_back(clusters: LocalClusters, config: dict[str, Any], key: str) -> Outc
                     status.get("readyReplicas") == want,
                     f"{color}: {name} has {status.get('readyReplicas')} of {want} ready",
                 )
-    return Outcome(checks, tuple(problems))
+    return Outcome(checks, tuple(problems), tuple(skipped))

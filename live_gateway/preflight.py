@@ -18,6 +18,7 @@ mcr.microsoft.com answers without sign-in.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -191,10 +192,20 @@ def chart_tags(
     what = f"the chart's tags at {registry}/{repository}"
     tags: list[str] = []
     url = f"/v2/{repository}/tags/list"
+    headers: dict[str, str] = {}
     try:
         while url:
             absolute = url if url.startswith("https://") else client.format_url(url)
-            response = client.send_request(HttpRequest("GET", absolute))
+            response = client.send_request(HttpRequest("GET", absolute, headers=headers))
+            challenge = _bearer_challenge(response.headers.get("WWW-Authenticate", ""))
+            if response.status_code == 401 and challenge and not headers:
+                # Registries other than mcr (ACR with anonymous pull, Harbor, GHCR) answer an
+                # unsigned read with a Bearer challenge and hand out an anonymous pull token
+                # at its realm (distribution, docs/spec/auth/token.md, "Requesting a Token").
+                token = _anonymous_token(client, challenge, repository)
+                if token:
+                    headers = {"Authorization": f"Bearer {token}"}
+                    continue
             if response.status_code == 401:
                 # The tags are read without sign-in, as mcr.microsoft.com serves them; a mirror
                 # that asks for it (an ACR without anonymous pull) cannot be checked.
@@ -214,6 +225,38 @@ def chart_tags(
     finally:
         client.close()
     return tags
+
+
+def _bearer_challenge(header: str) -> dict[str, str]:
+    """The parameters of a `WWW-Authenticate: Bearer realm="...",service="..."` challenge."""
+    scheme, _, rest = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return {}
+    found = dict(re.findall(r'(\w+)="([^"]*)"', rest))
+    return found if found.get("realm", "").startswith("https://") else {}
+
+
+def _anonymous_token(client: Any, challenge: dict[str, str], repository: str) -> str:
+    """A pull token the challenge's realm gives without credentials, or '' when it refuses."""
+    from urllib.parse import urlencode
+
+    from azure.core.rest import HttpRequest
+
+    query = {"scope": f"repository:{repository}:pull"}
+    if challenge.get("service"):
+        query["service"] = challenge["service"]
+    separator = "&" if "?" in challenge["realm"] else "?"
+    response = client.send_request(
+        HttpRequest("GET", f"{challenge['realm']}{separator}{urlencode(query)}")
+    )
+    if response.status_code != 200:
+        return ""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    token = body.get("token") or body.get("access_token") if isinstance(body, dict) else ""
+    return str(token or "")
 
 
 def judge(asks: Asks, subscription: Subscription | None, tags: list[str] | None) -> list[str]:

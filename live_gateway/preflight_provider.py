@@ -66,7 +66,8 @@ class PreflightProvider(_ArmAccess, ResourceProvider):
             )
         except PreflightReadError as err:
             tags = None
-            asks.problems.append(f"agic.chartVersion: {err}")
+            # The registry could not be read: where the chart is, not which version, is at fault.
+            asks.problems.append(f"agic.chart: {err}")
         try:
             problems = judge(asks, subscription, tags)
         finally:

@@ -56,6 +56,8 @@ def test_the_loopback_registry_serves_the_chart_by_tag_and_its_blobs_by_digest()
     assert status == 200
     assert "sha256:" + hashlib.sha256(blob.body).hexdigest() == layer["digest"]
     assert registry.pulls == 1
+    status, _, listed = registry.answer("GET", f"/v2/{REPOSITORY}/tags/list") or (0, {}, None)
+    assert (status, listed["tags"]) == (200, [agic_chart.PINNED])
     missing = registry.answer("GET", f"/v2/{REPOSITORY}/manifests/1.0.0")
     assert missing is not None and missing[0] == 404
     assert registry.answer("GET", "/subscriptions/x") is None

@@ -238,4 +238,5 @@ def test_engine_preview_of_the_flip_equals_the_offline_plan() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
-    assert "plan == engine preview on 1 of 1 changes" in done.stdout.splitlines()[-1]
+    [summary] = [line for line in done.stdout.splitlines() if line.startswith("e2e: pulumi")]
+    assert "plan == engine preview on 1 of 1 changes" in summary, summary
