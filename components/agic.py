@@ -18,9 +18,9 @@ from pulumi_azure_native import managedidentity
 from components.cluster import Cluster
 from components.role_grant import RoleGrant, assign
 from config import COLORS, AgicConfig, Color
-from config.values import AGIC_CHART_NAME
+from config.catalogs import agic_chart
 
-CHART_NAME = AGIC_CHART_NAME
+CHART_NAME = agic_chart.NAME
 TOKEN_AUDIENCE = "api://AzureADTokenExchange"
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BeforeValidator
 
+from config.catalogs import agic_chart
 from config.limits import (
     AKS_QUOTAS,
     AKS_SYSTEM_POOLS,
@@ -42,7 +43,6 @@ _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}\Z")
 # A chart in an OCI registry as Helm names it: oci://registry[:port]/repository, no tag (the
 # version is agic.chartVersion).
 _CHART = re.compile(rf"^oci://({_HOST})(?::([0-9]{{1,5}}))?/({_PATH_PART}(?:/{_PATH_PART})*)\Z")
-AGIC_CHART_NAME = "ingress-azure"
 
 
 def show(value: Any) -> str:
@@ -221,7 +221,7 @@ def dns_label(value: str) -> str:
 
 def chart_reference(value: str) -> str:
     """The AGIC chart's OCI reference: Microsoft's registry or a mirror of it."""
-    example = f"oci://myregistry.azurecr.io/charts/{AGIC_CHART_NAME}"
+    example = f"oci://myregistry.azurecr.io/charts/{agic_chart.NAME}"
     if not value.startswith("oci://"):
         # Only OCI registries: the preflight asks the registry's tags list (the OCI
         # distribution API) before anything changes, which a classic chart repository lacks.
@@ -229,16 +229,16 @@ def chart_reference(value: str) -> str:
     found = _CHART.match(value)
     if found is None or (found.group(2) and not 0 < int(found.group(2)) < 65536):
         raise ValueError(
-            f"{show(value)} is not an OCI chart reference (oci://REGISTRY[:PORT]/REPOSITORY, "
-            f"lower-case, no tag or digest: the version is agic.chartVersion); write it like "
-            f"{example}"
+            f"{show(value)} is not an OCI chart reference (oci://REGISTRY[:PORT]/REPOSITORY with "
+            f"a lower-case repository, no tag or digest: the version is agic.chartVersion); write "
+            f"it like {example}"
         )
     # `helm push` puts a chart at <remote>/<the chart's own name> (helm pkg/pusher/ocipusher.go
     # push), so a mirror of the AGIC chart ends in its name; the program's object names come
     # from that name too (components/agic.py).
-    if found.group(3).rsplit("/", 1)[-1] != AGIC_CHART_NAME:
+    if found.group(3).rsplit("/", 1)[-1] != agic_chart.NAME:
         raise ValueError(
-            f"{show(value)} does not end in /{AGIC_CHART_NAME}, the chart's name, where "
+            f"{show(value)} does not end in /{agic_chart.NAME}, the chart's name, where "
             f"`helm push` puts it; write it like {example}"
         )
     return value

@@ -16,6 +16,10 @@ from plan.evaluate import Registration
 MASK = "[secret]"
 ABSENT = "(none)"
 _WIDTH = 44
+# A reference without a digest (a chart, a host, a resource path) is read whole where it fits a
+# line: which registry or path it moved to is the change. JSON, quoted text and digests are cut
+# around where they differ.
+_REFERENCE_WIDTH = 100
 _MISSING = object()
 
 
@@ -97,8 +101,8 @@ def changes(before: Registration, after: Registration, paths: tuple[str, ...]) -
         if _secret(path, secrets):
             lines.append(f"{path} {MASK} -> {MASK}")
             continue
-        old, new = shorten_pair(
-            _text(value_at(before.inputs, path)), _text(value_at(after.inputs, path))
-        )
+        old, new = _text(value_at(before.inputs, path)), _text(value_at(after.inputs, path))
+        whole = not any(t.startswith(("{", "[", '"')) or "@sha256:" in t for t in (old, new))
+        old, new = shorten_pair(old, new, _REFERENCE_WIDTH if whole else _WIDTH)
         lines.append(f"{path} {old} -> {new}")
     return lines

@@ -26,7 +26,6 @@ from pulumi_policy import (
 from policies.clusters import COLOR_TAG, MANAGED_CLUSTER, cluster_color
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
-CHART = "oci://mcr.microsoft.com/azure-application-gateway/charts/ingress-azure"
 CHART_NAME = "ingress-azure"
 _RELEASE_NAME = re.compile(r"^agic-(?P<color>[a-z0-9-]+)\Z")
 
@@ -103,8 +102,8 @@ def validate_single_release(args: StackValidationArgs, report_violation: ReportV
         return
     if not releases:
         report_violation(
-            f"no AGIC Helm release (chart {CHART}) in the stack: nothing keeps the gateway in step "
-            "with the Ingresses; install one, on the active cluster (components/agic.py)",
+            f"no AGIC Helm release (chart {CHART_NAME}) in the stack: nothing keeps the gateway in "
+            "step with the Ingresses; install one, on the active cluster (components/agic.py)",
             None,
         )
     elif len(releases) > 1:

@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 import trustme
+from test_plan_cli import run_plan, stack_file, step_lines
 
 import config
-from conftest import by_name, with_overrides
+from config.catalogs import agic_chart
+from conftest import ROOT, by_name, with_overrides
 from live_gateway.preflight_provider import PreflightProvider
 from loopback_subscription import TAGS_PATH, LoopbackSubscription, serve_to_cli
 from loopback_tls import TlsJsonServer
@@ -20,6 +22,7 @@ from plan.evaluate import Evaluation
 
 MIRROR = "oci://myregistry.azurecr.io/mirror/charts/ingress-azure"
 REPOSITORY = "azure-application-gateway/charts/ingress-azure"
+BLUE = str(ROOT / "Pulumi.blue.yaml")
 
 
 def _parse(chart: Any) -> config.StackConfig:
@@ -62,7 +65,7 @@ def test_the_registry_and_repository_keep_a_port() -> None:
         ("oci://myregistry.azurecr.io/ingress-azure/chart", "does not end in /ingress-azure"),
     ],
 )
-def test_a_chart_helm_could_not_pull_as_the_agic_chart_is_refused_naming_the_key(
+def test_a_chart_reference_that_is_not_the_agic_chart_in_an_oci_registry_is_refused(
     chart: str, words: str
 ) -> None:
     with pytest.raises(config.ConfigError) as raised:
@@ -186,3 +189,15 @@ def test_a_mirror_without_anonymous_pull_is_refused_with_the_fix(tmp_path: Path)
         assert "anonymous pull" in reason, reason
     finally:
         registry.server.close()
+
+
+def test_the_plan_shows_a_move_to_a_mirror_whole_as_an_update_of_the_release(
+    tmp_path: Path,
+) -> None:
+    mirrored = with_overrides("blue", {"agic": {"chart": MIRROR}})
+    result = run_plan(BLUE, str(stack_file(tmp_path, "blue", mirrored)), "--no-policies")
+    assert result.returncode == 0, result.stderr
+    [step] = step_lines(result.stdout)
+    assert "update" in step and "helm.sh/v3:Release agic-release" in step, step
+    # Which registry the chart now comes from is the change: both references are shown whole.
+    assert f"chart {agic_chart.CHART} -> {MIRROR}" in result.stdout, result.stdout

@@ -16,7 +16,10 @@ TAKEN = date(2026, 12, 2)
 # at the tag's version.
 SOURCE = "github.com/Azure/application-gateway-kubernetes-ingress/tags"
 REGISTRY = "mcr.microsoft.com"
-REPOSITORY = "azure-application-gateway/charts/ingress-azure"
+# The chart's name in its Chart.yaml: `helm push` puts it at <remote>/<name>, and its templates
+# name the objects the program relies on after it (components/agic.py).
+NAME = "ingress-azure"
+REPOSITORY = f"azure-application-gateway/charts/{NAME}"
 CHART = f"oci://{REGISTRY}/{REPOSITORY}"
 
 PUBLISHED: tuple[str, ...] = (
