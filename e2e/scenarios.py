@@ -44,6 +44,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from e2e.agic_watch import AgicWatch  # noqa: E402
 from e2e.chart_registry import REPOSITORY, ChartRegistry  # noqa: E402
 from e2e.clusters import TOKEN, LocalClusters, missing_tools  # noqa: E402
 from e2e.compare import Comparison, compare, engine_steps  # noqa: E402
@@ -449,16 +450,21 @@ def main(argv: list[str] | None = None) -> int:
     def change(base: str, head: str, expect_active: str) -> tuple[bool, str, Comparison | None]:
         head_file = at(head)
         compared = check_change(run, f"{base}-to-{head}", files[base], head_file)
-        run.pulumi("up", "--refresh")
+        watch = None
+        if run.clusters is not None:
+            watch = AgicWatch(run.clusters, pos[head][f"{KEY}agic"]["namespace"])
+        with watch or contextlib.nullcontext():
+            run.pulumi("up", "--refresh")
         plan = json.loads((run.work / f"{base}-to-{head}.plan.json").read_text())
         drift = expect_state(run, plan) + read_clusters(run, pos[head])
         serving = served_by(run)
         ok = compared.equal and not drift and serving == expect_active
-        return (
-            ok,
-            _said(compared, serving, drift),
-            compared,
-        )
+        said = _said(compared, serving, drift)
+        if watch is not None:
+            # The clusters themselves: the old AGIC gone before the new one exists.
+            ok = ok and bool(watch.samples) and not watch.together
+            said += "; " + watch.describe()
+        return ok, said, compared
 
     def failed_gate() -> tuple[bool, str, Comparison | None]:
         # Real clusters only: green's smoke Job fails, as when the upgraded cluster cannot serve.
