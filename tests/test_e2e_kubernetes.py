@@ -21,6 +21,7 @@ from conftest import ROOT
 sys.path.insert(0, str(ROOT))
 from components.kubeconfig import KUBELOGIN_ARGS, entra_kubeconfig
 from config.catalogs import agic_chart
+from e2e.agic_watch import AgicWatch, Sample
 from e2e.chart_registry import LAYER_TYPE, REPOSITORY, ChartRegistry, package
 from e2e.stand_in_provider import _api_server_of, _pointed_at
 from plan.cloud_mocks import kubeconfig_for
@@ -104,3 +105,15 @@ def test_kubelogin_stand_in_refuses_an_exec_block_the_program_does_not_write() -
     assert _kubelogin("get-token", "--login", "devicecode", "--server-id", "x").returncode != 0
     wrong_app = [a if a != KUBELOGIN_ARGS[-1] else "not-aks" for a in KUBELOGIN_ARGS]
     assert _kubelogin(*wrong_app).returncode != 0
+
+
+def test_the_agic_watch_reports_two_clusters_at_once_and_the_longest_gap() -> None:
+    watch = AgicWatch(clusters=None, namespace="agic")  # type: ignore[arg-type]
+    holders = [{"blue"}, {"blue"}, set(), set(), set(), {"green"}, {"blue", "green"}]
+    watch.samples = [Sample(0.2 * i, frozenset(h)) for i, h in enumerate(holders)]
+    assert [s.at for s in watch.together] == [watch.samples[-1].at]
+    assert round(watch.gap(), 1) == 0.4
+    assert watch.describe() == (
+        "AGIC in ['blue'] -> ['blue', 'green'], in two clusters at once in 1 of 7 samples, "
+        "in none in 3 (longest 0.4 s)"
+    )
