@@ -171,11 +171,29 @@ class Subscription:
 REGISTRY_ENDPOINT_VARIABLE = "AKSBG_CHART_REGISTRY_ENDPOINT"
 
 
+# Microsoft's chart, the default of agic.chart (config/catalogs/agic_chart.py, which a test
+# holds this to): the providers here import nothing of the config.
+MICROSOFT_REGISTRY = "mcr.microsoft.com"
+MICROSOFT_REPOSITORY = "azure-application-gateway/charts/ingress-azure"
+# Azure Container Registry's domains in the public, China and US Government clouds: only a
+# registry there is sent the caller's Entra token, to exchange for one of its own.
+ACR_SUFFIXES = (".azurecr.io", ".azurecr.cn", ".azurecr.us")
+PULL_RIGHTS = (
+    "the principal running Pulumi needs pull rights on it (AcrPull), as the one running "
+    "`helm upgrade` does"
+)
+
+
 def chart_tags(
-    registry: str, repository: str, endpoint: str | None = None, ca_bundle: str | None = None
+    registry: str,
+    repository: str,
+    endpoint: str | None = None,
+    ca_bundle: str | None = None,
+    credential: Any = None,
 ) -> list[str]:
     """The tags of an OCI repository: GET https://<registry>/v2/<repository>/tags/list (OCI
-    distribution-spec, "Listing Tags"); mcr.microsoft.com serves it without sign-in."""
+    distribution-spec, "Listing Tags"); mcr.microsoft.com serves it without sign-in. `registry`
+    may carry a port: it is the URL's authority as agic.chart names it."""
     from azure.core import PipelineClient
     from azure.core.exceptions import AzureError
     from azure.core.pipeline import policies
@@ -189,42 +207,135 @@ def chart_tags(
         policies=[policies.RetryPolicy(retry_total=2), policies.ContentDecodePolicy()],
         transport=transport,
     )
-    what = f"the chart's tags at {registry}/{repository}"
+    where = f"{registry}/{repository}"
     tags: list[str] = []
     url = f"/v2/{repository}/tags/list"
     headers: dict[str, str] = {}
     try:
         while url:
-            absolute = url if url.startswith("https://") else client.format_url(url)
+            absolute = url if "://" in url else client.format_url(url)
             response = client.send_request(HttpRequest("GET", absolute, headers=headers))
             challenge = _bearer_challenge(response.headers.get("WWW-Authenticate", ""))
             if response.status_code == 401 and challenge and not headers:
-                # Registries other than mcr (ACR with anonymous pull, Harbor, GHCR) answer an
-                # unsigned read with a Bearer challenge and hand out an anonymous pull token
-                # at its realm (distribution, docs/spec/auth/token.md, "Requesting a Token").
-                token = _anonymous_token(client, challenge, repository)
+                if _signs_in(registry, base, credential):
+                    token = _acr_token(client, base, where, challenge, repository, credential)
+                else:
+                    # Registries other than mcr (ACR with anonymous pull, Harbor, GHCR) answer
+                    # an unsigned read with a Bearer challenge and hand out an anonymous pull
+                    # token at its realm (distribution, docs/spec/auth/token.md, "Requesting a
+                    # Token").
+                    token = _anonymous_token(client, challenge, repository)
                 if token:
                     headers = {"Authorization": f"Bearer {token}"}
                     continue
+            if response.status_code == 401 and _signs_in(registry, base, credential):
+                raise PreflightReadError(
+                    f"{where} refused the caller's registry token (HTTP 401): {PULL_RIGHTS}"
+                )
             if response.status_code == 401:
-                # The tags are read without sign-in, as mcr.microsoft.com serves them; a mirror
-                # that asks for it (an ACR without anonymous pull) cannot be checked.
+                # Only an Azure Container Registry is signed in to (below): any other mirror
+                # that asks for sign-in cannot be checked.
                 raise PreflightReadError(
                     f"{registry} asks for sign-in to list {repository}'s tags (HTTP 401); the "
-                    "preflight reads them anonymously: enable anonymous pull on the mirror "
-                    "(`az acr update --anonymous-pull-enabled true`), or set agic.chart to a "
+                    "preflight signs in only to an Azure Container Registry and reads others "
+                    "anonymously: enable anonymous pull on the mirror, or set agic.chart to a "
                     "registry that allows it"
                 )
-            body = _json_or_raise(response, what, "anonymous pull")
+            body = _registry_json(response, where)
             tags += [str(tag) for tag in body.get("tags") or []]
             # Pagination by a Link header (distribution-spec, "Listing Tags").
             link = response.headers.get("Link", "")
             url = link.split(";", 1)[0].strip("<> ") if 'rel="next"' in link else ""
     except AzureError as err:
-        raise PreflightReadError(f"cannot read {what}: {first_line(err)}") from None
+        raise PreflightReadError(
+            f"cannot reach {registry} for the chart's tags: {first_line(err)}; check the host "
+            f"in agic.chart, or set {REGISTRY_ENDPOINT_VARIABLE} where it is reached at "
+            "another address"
+        ) from None
     finally:
         client.close()
     return tags
+
+
+def _signs_in(registry: str, base: str, credential: Any) -> bool:
+    """Whether the caller's Entra token may be exchanged at this registry: an Azure Container
+    Registry, reached over TLS (an endpoint override may be plain http://; the token is the
+    caller's, and crosses no unencrypted connection)."""
+    host = registry.split(":", 1)[0].lower()
+    return credential is not None and host.endswith(ACR_SUFFIXES) and base.startswith("https://")
+
+
+def _acr_token(
+    client: Any,
+    base: str,
+    where: str,
+    challenge: dict[str, str],
+    repository: str,
+    credential: Any,
+) -> str:
+    """An Azure Container Registry token for the challenged scope, as `az acr login` and Helm's
+    credential helpers get one: the caller's Entra token (ARM audience) exchanged at POST
+    /oauth2/exchange for a refresh token, that at POST /oauth2/token for an access token
+    (Azure/acr docs/AAD-OAuth.md; azure-sdk-for-python azure-containerregistry
+    _exchange_client.py). Both go to the registry itself, or to the endpoint named for it."""
+    from azure.core.rest import HttpRequest
+
+    from live_gateway.arm import GatewayReadError
+
+    service = challenge.get("service") or base.split("://", 1)[1].split("/", 1)[0]
+    scope = challenge.get("scope") or f"repository:{repository}:pull"
+    try:
+        entra = credential.get_token(f"{ARM}/.default").token
+    except GatewayReadError as err:
+        raise PreflightReadError(f"cannot sign in to read {where}: {err}") from None
+    steps = (
+        ("/oauth2/exchange", {"grant_type": "access_token", "access_token": entra}),
+        ("/oauth2/token", {"grant_type": "refresh_token", "scope": scope}),
+    )
+    token = ""
+    for path, form in steps:
+        if path == "/oauth2/token":
+            form = {**form, "refresh_token": token}
+        response = client.send_request(
+            HttpRequest("POST", f"{base}{path}", data={**form, "service": service})
+        )
+        if response.status_code != 200:
+            raise PreflightReadError(
+                f"{where} refused the caller's sign-in (HTTP {response.status_code} at {path}): "
+                f"{PULL_RIGHTS}"
+            )
+        body = _registry_json(response, where)
+        token = str(body.get("refresh_token" if path == "/oauth2/exchange" else "access_token"))
+    return token
+
+
+def _registry_json(response: Any, where: str) -> dict[str, Any]:
+    """A registry's 200 answer, or its refusal as the distribution spec words it: {"errors":
+    [{"code": "NAME_UNKNOWN", "message": ...}]} ("Error Codes")."""
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if status == 200:
+        return body if isinstance(body, dict) else {}
+    errors = body.get("errors") if isinstance(body, dict) else None
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    code = str(first.get("code") or response.reason or "").strip()
+    detail = f"HTTP {status}{' ' + code if code else ''}"
+    if status == 403:
+        raise PreflightReadError(
+            f"{where} refused to list the chart's tags ({detail}): {PULL_RIGHTS}"
+        )
+    if status == 404:
+        raise PreflightReadError(
+            f"{where} has no such repository ({detail}): copy the chart there "
+            "(docs/chart-mirror.md) or correct agic.chart"
+        )
+    message = first_line(str(first.get("message") or ""))
+    raise PreflightReadError(
+        f"cannot read the chart's tags at {where} ({detail}{': ' + message if message else ''})"
+    )
 
 
 def _bearer_challenge(header: str) -> dict[str, str]:
@@ -266,10 +377,18 @@ def judge(asks: Asks, subscription: Subscription | None, tags: list[str] | None)
         problems += _judge_clusters(asks, subscription)
     if tags is not None and asks.chart_version not in tags:
         offered = sorted((t for t in tags if t[:1].isdigit()), key=_version_order)[-5:]
+        where = f"{asks.chart_registry}/{asks.chart_repository}"
+        # A mirror (agic.chart) holds what was copied into it, not every published version.
+        mirror = where != f"{MICROSOFT_REGISTRY}/{MICROSOFT_REPOSITORY}"
+        copy = (
+            f"; copy {asks.chart_version} into the mirror (helm pull oci://{MICROSOFT_REGISTRY}/"
+            f"{MICROSOFT_REPOSITORY} --version {asks.chart_version}, then helm push it) or pick "
+            "a version it has"
+        )
         problems.append(
-            f"agic.chartVersion: {asks.chart_version} is not in {asks.chart_registry}/"
-            f"{asks.chart_repository}; it has {', '.join(offered) or 'no versions'} "
-            "(newest last)"
+            f"agic.chartVersion: {asks.chart_version} is not in {where}"
+            f"{' (agic.chart)' if mirror else ''}; it has "
+            f"{', '.join(offered) or 'no versions'} (newest last){copy if mirror else ''}"
         )
     return problems
 

@@ -63,6 +63,8 @@ class PreflightProvider(_ArmAccess, ResourceProvider):
                 asks.chart_repository,
                 self.registry_endpoint or os.environ.get(REGISTRY_ENDPOINT_VARIABLE) or None,
                 self.ca_bundle,
+                # An Azure Container Registry mirror is read as the caller, as Helm pulls from it.
+                caller_credential(self.authority_host, self.ca_bundle),
             )
         except PreflightReadError as err:
             tags = None

@@ -2,9 +2,11 @@
 
 The answers have the shapes azure-rest-api-specs documents (ContainerService
 ManagedClusters_ListKubernetesVersions 2025-08-01, Compute ResourceSkus_List 2021-07-01, Features
-Features_Get 2021-07-01) and the OCI distribution spec's tag list; the bodies are this project's
-own. An unauthenticated ARM request gets ARM's 401; the registry needs no sign-in, as MCR's
-anonymous pulls do.
+Features_Get 2021-07-01) and the OCI distribution spec's tag list and errors; the bodies are this
+project's own. An unauthenticated ARM request gets ARM's 401. The registry needs no sign-in, as
+MCR's anonymous pulls do, unless scripted `signIn`: then it answers as an Azure Container Registry
+does (Azure/acr docs/AAD-OAuth.md): 401 with a Bearer challenge, an Entra token exchanged for a
+refresh token at /oauth2/exchange, that for an access token at /oauth2/token.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import trustme
 
@@ -28,7 +31,12 @@ FEATURE_PATH = (
     f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Features/providers/Microsoft.Compute/"
     "features/EncryptionAtHost"
 )
-TAGS_PATH = "/v2/azure-application-gateway/charts/ingress-azure/tags/list"
+REPOSITORY = "azure-application-gateway/charts/ingress-azure"
+TAGS_PATH = f"/v2/{REPOSITORY}/tags/list"
+# What the loopback ACR hands out: a refresh token for the caller's Entra token, an access token
+# for that refresh token and the repository's scope.
+ACR_REFRESH = "acr-refresh-token"
+ACR_ACCESS = "acr-access-token"
 
 
 def versions() -> dict[str, Any]:
@@ -93,23 +101,62 @@ def default_answers() -> dict[str, Any]:
         "versions": versions(),
         "skus": skus(sku("Standard_D4ds_v5")),
         "feature": feature("Registered"),
-        "tags": {
-            "name": "azure-application-gateway/charts/ingress-azure",
-            "tags": ["1.9.6", "1.9.7", "1.9.8"],
-        },
+        "repository": REPOSITORY,
+        "tags": {"name": REPOSITORY, "tags": ["1.9.6", "1.9.7", "1.9.8"]},
+        # None: anonymous reads; else the registry name an ACR's challenge gives as service.
+        "signIn": None,
+        # Where the challenge sends a client for a token; None: the registry's /oauth2/token.
+        "realm": None,
+        # The Entra token the exchange accepts: the caller's, unless scripted otherwise.
+        "grantee": TOKEN,
     }
 
 
+def registry_error(status: int) -> dict[str, Any]:
+    """The distribution spec's error body ("Error Codes")."""
+    code = {401: "UNAUTHORIZED", 403: "DENIED", 404: "NAME_UNKNOWN"}.get(status, "UNKNOWN")
+    return {"errors": [{"code": code, "message": code.lower().replace("_", " "), "detail": None}]}
+
+
+def registry_answer(
+    answers: dict[str, Any], method: str, route: str, headers: dict[str, str], body: bytes
+) -> tuple[int, dict[str, str], Any] | None:
+    """The registry's routes: the scripted repository's tags and, with `signIn`, ACR's
+    challenge and token exchange; None for any other route."""
+    service = answers.get("signIn")
+    form = {key: values[0] for key, values in parse_qs(body.decode()).items()}
+    scope = f"repository:{answers['repository']}:metadata_read"
+    if method == "POST" and route == "/oauth2/exchange" and service:
+        wanted = {"grant_type": "access_token", "service": service}
+        if form == {**wanted, "access_token": answers["grantee"]}:
+            return 200, {}, {"refresh_token": ACR_REFRESH}
+        return 401, {}, registry_error(401)
+    if method == "POST" and route == "/oauth2/token" and service:
+        wanted = {"grant_type": "refresh_token", "service": service, "scope": scope}
+        if form == {**wanted, "refresh_token": ACR_REFRESH}:
+            return 200, {}, {"access_token": ACR_ACCESS}
+        return 401, {}, registry_error(401)
+    if route != f"/v2/{answers['repository']}/tags/list":
+        return None
+    if service and headers.get("Authorization") != f"Bearer {ACR_ACCESS}":
+        realm = answers.get("realm") or f"https://{service}/oauth2/token"
+        challenge = f'Bearer realm="{realm}",service="{service}",scope="{scope}"'
+        return 401, {"WWW-Authenticate": challenge}, registry_error(401)
+    found = answers["tags"]
+    return (found, {}, registry_error(found)) if isinstance(found, int) else (200, {}, found)
+
+
 def answer(
-    answers: dict[str, Any], method: str, path: str, headers: dict[str, str]
+    answers: dict[str, Any], method: str, path: str, headers: dict[str, str], body: bytes = b""
 ) -> tuple[int, dict[str, str], Any] | None:
     """The scripted answer for a request the preflight makes, or None for any other route.
-    An int answer is that ARM error status."""
+    An int answer is that ARM (or registry) error status."""
     route, _, query = path.partition("?")
     name = None
-    if route == TAGS_PATH:  # the registry needs no sign-in
-        name = "tags"
-    elif headers.get("Authorization") != f"Bearer {TOKEN}":
+    registry = registry_answer(answers, method, route, headers, body)
+    if registry is not None:
+        return registry
+    if headers.get("Authorization") != f"Bearer {TOKEN}":
         return None
     elif method == "GET" and route == VERSIONS_PATH and "api-version=2025-08-01" in query:
         name = "versions"
@@ -130,21 +177,25 @@ class LoopbackSubscription:
         self.ca_path = str(ca_path)
         self.answers: dict[str, Any] = {}
         self.requests: list[str] = []
+        # Each request's Authorization header ("" for none) and body, in order.
+        self.sent: list[tuple[str, bytes]] = []
         self._server = TlsJsonServer(ca, self._respond)
         self.url = self._server.url
 
     def script(self, **answers: Any) -> None:
         self.answers = {**default_answers(), **answers}
         self.requests.clear()
+        self.sent.clear()
 
     def close(self) -> None:
         self._server.close()
 
     def _respond(
-        self, method: str, path: str, headers: dict[str, str], _body: bytes
+        self, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], Any]:
         self.requests.append(path)
-        return answer(self.answers, method, path, headers) or (404, {}, arm_error(404))
+        self.sent.append((headers.get("Authorization", ""), body))
+        return answer(self.answers, method, path, headers, body) or (404, {}, arm_error(404))
 
 
 def serve_to_cli(tmp: Path) -> Iterator[LoopbackSubscription]:

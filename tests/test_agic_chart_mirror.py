@@ -4,7 +4,9 @@ use it."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +17,21 @@ from test_plan_cli import run_plan, stack_file, step_lines
 import config
 from config.catalogs import agic_chart
 from conftest import ROOT, by_name, with_overrides
+from live_gateway.preflight import (
+    MICROSOFT_REGISTRY,
+    MICROSOFT_REPOSITORY,
+    REGISTRY_ENDPOINT_VARIABLE,
+)
 from live_gateway.preflight_provider import PreflightProvider
-from loopback_subscription import TAGS_PATH, LoopbackSubscription, serve_to_cli
-from loopback_tls import TlsJsonServer
+from loopback_arm import TOKEN
+from loopback_subscription import (
+    ACR_ACCESS,
+    TAGS_PATH,
+    LoopbackSubscription,
+    answer,
+    serve_to_cli,
+)
+from loopback_tls import TlsJsonServer, _handler
 from plan.evaluate import Evaluation
 
 MIRROR = "oci://myregistry.azurecr.io/mirror/charts/ingress-azure"
@@ -201,3 +215,135 @@ def test_the_plan_shows_a_move_to_a_mirror_whole_as_an_update_of_the_release(
     assert "update" in step and "helm.sh/v3:Release agic-release" in step, step
     # Which registry the chart now comes from is the change: both references are shown whole.
     assert f"chart {agic_chart.CHART} -> {MIRROR}" in result.stdout, result.stdout
+
+
+# --- an Azure Container Registry mirror, read as the caller ------------------------------------
+
+ACR = "myregistry.azurecr.io"
+ACR_REPOSITORY = "mirror/charts/ingress-azure"
+
+
+def _ask_mirror(
+    registry: LoopbackSubscription,
+    host: str = ACR,
+    repository: str = ACR_REPOSITORY,
+    endpoint: str | None = None,
+    version: str = "1.9.8",
+) -> list[str]:
+    # The ACR's name is agic.chart's; the loopback serves it as its endpoint (a proxy's place).
+    provider = PreflightProvider(
+        registry.url, registry.ca_path, registry_endpoint=endpoint or registry.url
+    )
+    news = {
+        "subscriptionId": "04da6b54-80e4-46f7-96ec-b56ff0331ba9x",
+        "location": "westeurope",
+        "clusters": [],
+        "chartRegistry": host,
+        "chartRepository": repository,
+        "chartVersion": version,
+    }
+    return [failure.reason for failure in provider.check({}, news).failures]
+
+
+def test_an_acr_mirror_is_read_with_the_callers_entra_token_exchanged_for_its_own(
+    registry: LoopbackSubscription,
+) -> None:
+    registry.script(signIn=ACR, repository=ACR_REPOSITORY)
+    assert _ask_mirror(registry) == []
+    tags = f"/v2/{ACR_REPOSITORY}/tags/list"
+    assert registry.requests == [tags, "/oauth2/exchange", "/oauth2/token", tags]
+    # Anonymous first; the Entra token goes to the exchange alone, in its form body.
+    assert [auth for auth, _ in registry.sent] == ["", "", "", f"Bearer {ACR_ACCESS}"]
+    assert [TOKEN.encode() in body for _, body in registry.sent] == [False, True, False, False]
+
+
+def test_an_acr_that_refuses_the_caller_names_agic_chart_and_the_pull_rights(
+    registry: LoopbackSubscription,
+) -> None:
+    # The registry grants another principal only.
+    registry.script(signIn=ACR, grantee="another-principal", repository=ACR_REPOSITORY)
+    [reason] = _ask_mirror(registry)
+    assert reason == (
+        f"aks-bluegreen:agic.chart: {ACR}/{ACR_REPOSITORY} refused the caller's sign-in (HTTP "
+        "401 at /oauth2/exchange): the principal running Pulumi needs pull rights on it "
+        "(AcrPull), as the one running `helm upgrade` does"
+    )
+
+
+def test_an_acr_behind_a_plain_http_endpoint_is_never_sent_the_entra_token(
+    registry: LoopbackSubscription,
+) -> None:
+    # An endpoint override may be plain HTTP (a proxy on loopback): the caller's token crosses
+    # no unencrypted connection, so such a mirror is reported, not signed in to.
+    seen: list[tuple[str, str, bytes]] = []
+
+    def respond(
+        method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], Any]:
+        seen.append((path, headers.get("Authorization", ""), body))
+        return answer(registry.answers, method, path, headers, body) or (404, {}, None)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(respond))
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+        # Its challenge names the same plain endpoint as the realm: no token is asked there.
+        registry.script(signIn=ACR, realm=f"{endpoint}/oauth2/token", repository=ACR_REPOSITORY)
+        [reason] = _ask_mirror(registry, endpoint=endpoint)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert reason.startswith(f"aks-bluegreen:agic.chart: {ACR} asks for sign-in"), reason
+    assert [path.partition("?")[0] for path, _, _ in seen] == [f"/v2/{ACR_REPOSITORY}/tags/list"]
+    assert all(TOKEN not in auth and TOKEN.encode() not in body for _, auth, body in seen)
+
+
+def test_a_version_missing_from_a_mirror_is_refused_naming_the_mirror_and_the_copy(
+    registry: LoopbackSubscription,
+) -> None:
+    registry.script(repository=ACR_REPOSITORY, tags={"name": ACR_REPOSITORY, "tags": ["1.9.7"]})
+    [reason] = _ask_mirror(registry)
+    assert reason == (
+        f"aks-bluegreen:agic.chartVersion: 1.9.8 is not in {ACR}/{ACR_REPOSITORY} (agic.chart); "
+        f"it has 1.9.7 (newest last); copy 1.9.8 into the mirror (helm pull {agic_chart.CHART} "
+        "--version 1.9.8, then helm push it) or pick a version it has"
+    )
+
+
+def test_a_mirror_without_the_repository_names_agic_chart_and_the_copy(
+    registry: LoopbackSubscription,
+) -> None:
+    registry.script(repository=ACR_REPOSITORY, tags=404)
+    [reason] = _ask_mirror(registry)
+    assert reason == (
+        f"aks-bluegreen:agic.chart: {ACR}/{ACR_REPOSITORY} has no such repository (HTTP 404 "
+        "NAME_UNKNOWN): copy the chart there (docs/chart-mirror.md) or correct agic.chart"
+    )
+
+
+def test_an_unreachable_registry_names_agic_chart_and_the_endpoint_variable(
+    registry: LoopbackSubscription, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(REGISTRY_ENDPOINT_VARIABLE, raising=False)
+    registry.script()
+    provider = PreflightProvider(registry.url, registry.ca_path)
+    news = {
+        "subscriptionId": "04da6b54-80e4-46f7-96ec-b56ff0331ba9x",
+        "location": "westeurope",
+        "clusters": [],
+        # Port 9 (discard) on loopback: nothing listens there.
+        "chartRegistry": "127.0.0.1:9",
+        "chartRepository": REPOSITORY,
+        "chartVersion": "1.9.8",
+    }
+    [reason] = [failure.reason for failure in provider.check({}, news).failures]
+    assert reason.startswith("aks-bluegreen:agic.chart: cannot reach 127.0.0.1:9 for the chart's")
+    assert reason.endswith(
+        f"check the host in agic.chart, or set {REGISTRY_ENDPOINT_VARIABLE} where it is reached "
+        "at another address"
+    )
+
+
+def test_the_preflight_names_microsofts_chart_as_the_catalog_does() -> None:
+    # The preflight tells Microsoft's registry from a mirror without importing the config.
+    assert f"oci://{MICROSOFT_REGISTRY}/{MICROSOFT_REPOSITORY}" == agic_chart.CHART
