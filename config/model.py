@@ -447,10 +447,11 @@ class AgicConfig(_Model):
     # Microsoft's registry, or a mirror of it where the machine running Pulumi cannot reach mcr
     # (Helm pulls the chart there; the clusters reach mcr for AGIC's image as for AKS's own).
     chart: Annotated[str, AfterValidator(chart_reference)] = agic_chart.CHART
-    """The AGIC Helm chart's OCI reference: Microsoft's, or your registry's mirror of it."""
+    """The AGIC Helm chart's OCI reference: Microsoft's, or your registry's mirror of it
+    ([the chart from a mirror](chart-mirror.md))."""
     # The newest chart verified against this program's values: config/catalogs/agic_chart.py.
     chart_version: str = agic_chart.PINNED
-    """The AGIC Helm chart's version."""
+    """The AGIC Helm chart's version: one Microsoft published, which a mirror must hold too."""
     namespace: str = "agic"
     """AGIC's own namespace in each cluster."""
     # The chart accepts 30-300 s. Without it AGIC only reacts to Kubernetes events and never
