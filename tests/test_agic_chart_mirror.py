@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 import trustme
+from safety_cases import Judge
+from safety_cases import stack_config as sample
 from test_plan_cli import run_plan, stack_file, step_lines
 
 import config
@@ -33,6 +35,7 @@ from loopback_subscription import (
 )
 from loopback_tls import TlsJsonServer, _handler
 from plan.evaluate import Evaluation
+from plan.policy_check import check
 
 MIRROR = "oci://myregistry.azurecr.io/mirror/charts/ingress-azure"
 REPOSITORY = "azure-application-gateway/charts/ingress-azure"
@@ -347,3 +350,16 @@ def test_an_unreachable_registry_names_agic_chart_and_the_endpoint_variable(
 def test_the_preflight_names_microsofts_chart_as_the_catalog_does() -> None:
     # The preflight tells Microsoft's registry from a mirror without importing the config.
     assert f"oci://{MICROSOFT_REGISTRY}/{MICROSOFT_REPOSITORY}" == agic_chart.CHART
+
+
+def test_moving_to_a_mirror_and_back_is_accepted_by_every_invariant_and_policy(
+    evaluate_variant: Callable[..., Evaluation],
+) -> None:
+    judge = Judge()
+    mirror = {"agic": {"chart": MIRROR}}
+    assert list(judge.verdict(sample({}), sample(mirror)).verdict.refusals) == []
+    assert list(judge.verdict(sample(mirror), sample({})).verdict.refusals) == []
+    # The pack's AGIC policies recognise a mirror's release as the one AGIC release.
+    assert check(evaluate_variant("blue", agic={"chart": MIRROR})) == []
+    loopback = "oci://127.0.0.1:5000/charts/ingress-azure"
+    assert check(evaluate_variant("green", agic={"chart": loopback})) == []

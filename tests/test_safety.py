@@ -261,6 +261,7 @@ def test_a_vnet_in_address_space_azure_keeps_is_refused() -> None:
         {"namePrefix": "shop\n"},
         {"location": "westeurope\n"},
         {"agic": {"chartVersion": "1.9.8\n"}},
+        {"agic": {"chart": "oci://myregistry.azurecr.io/charts/ingress-azure\n"}},
         {"workloads": [{"name": "shop\n", "image": APP}]},
     ],
 )
