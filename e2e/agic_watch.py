@@ -45,18 +45,16 @@ class AgicWatch:
 
     def _run(self) -> None:
         started = time.monotonic()
-        path = f"/apis/apps/v1/namespaces/{self.namespace}/deployments"
         while not self._stop.is_set():
             holders = set()
             for color in self.clusters.planes:
                 if not self.clusters.reachable(color):
                     continue
                 try:
-                    names = self.clusters.names(color, path)
+                    if self.clusters.holds_agic(color, self.namespace):
+                        holders.add(color)
                 except (OSError, urllib.error.URLError):
                     continue
-                if any(name.endswith("-ingress-azure") for name in names):
-                    holders.add(color)
             self.samples.append(Sample(time.monotonic() - started, frozenset(holders)))
             self._stop.wait(self.interval)
 

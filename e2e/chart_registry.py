@@ -20,14 +20,15 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from config.catalogs import agic_chart  # noqa: E402
 from loopback_tls import Raw  # noqa: E402
 
 CHART = ROOT / "e2e" / "agic-chart"
 # A mirror's own path, not Microsoft's: the run proves the release and the preflight follow
 # agic.chart wherever it points.
-REPOSITORY = "mirror/charts/ingress-azure"
+REPOSITORY = f"mirror/charts/{agic_chart.NAME}"
 MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json"
 CONFIG_TYPE = "application/vnd.cncf.helm.config.v1+json"
 LAYER_TYPE = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
@@ -39,7 +40,7 @@ def package(chart: Path = CHART) -> bytes:
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
         for path in sorted(chart.rglob("*")):
             if path.is_file():
-                info = tarfile.TarInfo(f"ingress-azure/{path.relative_to(chart)}")
+                info = tarfile.TarInfo(f"{agic_chart.NAME}/{path.relative_to(chart)}")
                 data = path.read_bytes()
                 info.size, info.mode, info.mtime = len(data), 0o644, 0
                 archive.addfile(info, io.BytesIO(data))
@@ -55,7 +56,7 @@ class ChartRegistry:
         self.version = version
         layer = package()
         config = json.dumps(
-            {"name": "ingress-azure", "version": version, "apiVersion": "v2"}
+            {"name": agic_chart.NAME, "version": version, "apiVersion": "v2"}
         ).encode()
         self.blobs = {_digest(layer): layer, _digest(config): config}
         manifest = {

@@ -36,6 +36,8 @@ import trustme
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from components.agic import CHART_NAME
+
 ROOT = Path(__file__).resolve().parent.parent
 E2E = ROOT / ".e2e"
 BIN = E2E / "bin"
@@ -379,6 +381,13 @@ class LocalClusters:
 
     def items(self, color: str, path: str) -> list[dict[str, Any]]:
         return list(self.request(color, "GET", path).get("items") or [])
+
+    def holds_agic(self, color: str, namespace: str | None = None) -> bool:
+        """Whether the cluster holds AGIC's Deployment, in `namespace` or in any: the chart names
+        it `<release>-ingress-azure` (components/agic.py controller_deployment_name)."""
+        scope = f"/namespaces/{namespace}" if namespace else ""
+        names = self.names(color, f"/apis/apps/v1{scope}/deployments")
+        return any(name.endswith(f"-{CHART_NAME}") for name in names)
 
     def names(self, color: str, path: str) -> set[str]:
         """`namespace/name` (or `name`) of each object a list path answers."""

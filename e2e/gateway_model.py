@@ -26,7 +26,7 @@ import trustme
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from components.agic import CHART_NAME, backend_pool_name  # noqa: E402
+from components.agic import backend_pool_name  # noqa: E402
 from e2e.chart_registry import ChartRegistry  # noqa: E402
 from e2e.clusters import LocalClusters  # noqa: E402
 from e2e.stand_in_provider import Cloud  # noqa: E402
@@ -99,15 +99,7 @@ def _agic_writes_from(clusters: LocalClusters, data: dict[str, Any]) -> dict[str
     """AGIC as it runs in a real cluster: only where its Deployment exists, one pool per
     Service an Ingress routes to, with the ready endpoint addresses of that Service (AGIC 1.9.8
     pkg/appgw/backendaddresspools.go reads the Service's endpoints)."""
-    holders = [
-        color
-        for color in clusters.planes
-        if clusters.reachable(color)
-        and any(
-            d["metadata"]["name"].endswith(f"-{CHART_NAME}")
-            for d in clusters.items(color, "/apis/apps/v1/deployments")
-        )
-    ]
+    holders = [c for c in clusters.planes if clusters.reachable(c) and clusters.holds_agic(c)]
     if len(holders) != 1 or data.get("agicFrozen"):
         return dict(data.get("gatewayPools") or {})
     [color] = holders

@@ -74,10 +74,8 @@ def read_back(clusters: LocalClusters, config: dict[str, Any], key: str) -> Outc
             expect(agic in deployments, f"{color}: AGIC Deployment {agic} missing")
         else:
             expect(not releases, f"{color}: helm releases {releases} in the standby cluster")
-            expect(
-                not any(d.endswith("-ingress-azure") for d in deployments),
-                f"{color}: an AGIC Deployment in the standby cluster",
-            )
+            standby_agic = clusters.holds_agic(color)
+            expect(not standby_agic, f"{color}: an AGIC Deployment in the standby cluster")
         if not enabled:
             continue
         namespaces = clusters.names(color, "/api/v1/namespaces")
