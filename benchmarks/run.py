@@ -25,34 +25,49 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 
 
-def measure(argv: list[str], runs: int) -> tuple[float, float, float, int]:
-    """(median seconds, min seconds, median CPU seconds, peak RSS in MiB) of `argv` over `runs`.
+def measure(argv: list[str]) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds, peak RSS in MiB) of one run of `argv`.
 
     CPU time (user + system, the process and its forked children) is printed beside wall time:
     on a machine shared with other work, wall time grows with the load and CPU time much less.
     """
-    times: list[float] = []
-    cpu: list[float] = []
-    peak_kib = 0
+    start = time.perf_counter()
+    before = os.times()
+    pid = os.posix_spawn(argv[0], argv, dict(os.environ, PYTHONDONTWRITEBYTECODE="0"))
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - start
+    after = os.times()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(argv)} failed with {os.waitstatus_to_exitcode(status)}")
+    # The plan's forked child is reaped by the plan itself: os.times() counts it, and the
+    # spawned process, among this process's waited-for children.
+    cpu = (
+        after.children_user + after.children_system - before.children_user - before.children_system
+    )
+    return wall, cpu, usage.ru_maxrss // 1024
+
+
+def measure_all(
+    cases: dict[str, list[str]], runs: int
+) -> dict[str, tuple[float, float, float, int]]:
+    """(median s, min s, median CPU s, peak MiB) of each case over `runs` rounds.
+
+    Each round runs every case once, in turn, so a slow spell of a shared machine falls on all
+    of them alike rather than on whichever case ran then: the figures are read as ratios.
+    """
+    seen: dict[str, list[tuple[float, float, int]]] = {label: [] for label in cases}
     for _ in range(runs):
-        start = time.perf_counter()
-        before = os.times()
-        pid = os.posix_spawn(argv[0], argv, dict(os.environ, PYTHONDONTWRITEBYTECODE="0"))
-        _, status, usage = os.wait4(pid, 0)
-        times.append(time.perf_counter() - start)
-        after = os.times()
-        # The plan's forked child is reaped by the plan itself: os.times() counts it, and the
-        # spawned process, among this process's waited-for children.
-        cpu.append(
-            after.children_user
-            + after.children_system
-            - before.children_user
-            - before.children_system
+        for label, argv in cases.items():
+            seen[label].append(measure(argv))
+    return {
+        label: (
+            statistics.median(wall for wall, _, _ in found),
+            min(wall for wall, _, _ in found),
+            statistics.median(cpu for _, cpu, _ in found),
+            max(peak for _, _, peak in found),
         )
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"{' '.join(argv)} failed with {os.waitstatus_to_exitcode(status)}")
-        peak_kib = max(peak_kib, usage.ru_maxrss)
-    return statistics.median(times), min(times), statistics.median(cpu), peak_kib // 1024
+        for label, found in seen.items()
+    }
 
 
 def scaled_stacks(apps: int, into: Path) -> tuple[Path, Path]:
@@ -99,13 +114,11 @@ def main() -> None:
         cases["test suite (pytest)"] = [PY, "-m", "pytest", "-q", "-p", "no:randomly"]
     devnull = os.open(os.devnull, os.O_WRONLY)
     saved = os.dup(1), os.dup(2)
-    results: dict[str, tuple[float, float, float, int]] = {}
-    for label, argv in cases.items():
-        os.dup2(devnull, 1), os.dup2(devnull, 2)
-        try:
-            results[label] = measure(argv, args.runs)
-        finally:
-            os.dup2(saved[0], 1), os.dup2(saved[1], 2)
+    os.dup2(devnull, 1), os.dup2(devnull, 2)
+    try:
+        results = measure_all(cases, args.runs)
+    finally:
+        os.dup2(saved[0], 1), os.dup2(saved[1], 2)
     floor = results["floor (import SDKs, register 1 resource)"][0]
     print(f"{'case':<45} {'median s':>9} {'min s':>7} {'x floor':>8} {'cpu s':>7} {'peak MiB':>9}")
     for label, (median, fastest, cpu, peak) in results.items():
@@ -122,7 +135,8 @@ def main() -> None:
             f"per app ({few} -> {many} apps): {(last[0] - first[0]) / (many - few) * 1000:.1f} ms "
             f"wall, {(last[2] - first[2]) / (many - few) * 1000:.1f} ms CPU"
         )
-    print(f"({args.runs} runs each, {os.cpu_count()} cores, Python {sys.version.split()[0]})")
+    python = sys.version.split()[0]
+    print(f"({args.runs} rounds of every case in turn, {os.cpu_count()} cores, Python {python})")
     scratch.cleanup()
 
 

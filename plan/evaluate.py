@@ -18,10 +18,11 @@ import runpy
 import sys
 import threading
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
@@ -31,7 +32,7 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from plan.cloud_mocks import STACK_REFERENCE, CloudMocks
-from plan.shortcuts import skipping_unneeded_work, without_aliases
+from plan.shortcuts import completed, skipping_unneeded_work, without_aliases
 
 PROGRAM_DIR = Path(__file__).resolve().parent.parent
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -40,6 +41,7 @@ ORGANIZATION = "organization"
 # The provider SDKs whose modules load lazily, on first attribute access (pulumi 3.272 _utils.py
 # lazy_import, _LazyModule; each package's __init__.py lazy-imports its submodules).
 LAZY_SDKS = ("pulumi_azure_native", "pulumi_kubernetes")
+T = TypeVar("T")
 
 
 class ProgramError(Exception):
@@ -146,7 +148,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 transforms=pulumi_mocks._resolve_callbacks(request.transforms),
             )
         )
-        state_proto = _sync_await(rpc.serialize_properties(state, {}))
+        state_proto = completed(rpc.serialize_properties(state, {}))
         # Mocks answer an id for every resource they create (plan/cloud_mocks.py).
         resource_id = id_ or ""
         self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
@@ -294,17 +296,37 @@ def evaluate_both(
     head_previous: dict[str, Any] | None = None,
     base_previous: dict[str, Any] | None = None,
 ) -> tuple[Evaluation, Evaluation]:
-    """Evaluates two configs at once: the base in a forked process, the head in this one.
+    """Evaluates two configs at once: the base in a forked process, the head in this one."""
+    (base, _), (head, _) = evaluate_both_then(
+        _nothing, base_config, head_config, stack, head_previous, base_previous
+    )
+    return base, head
+
+
+def evaluate_both_then(
+    then: Callable[[Evaluation], T],
+    base_config: dict[str, Any],
+    head_config: dict[str, Any],
+    stack: str,
+    head_previous: dict[str, Any] | None = None,
+    base_previous: dict[str, Any] | None = None,
+) -> tuple[tuple[Evaluation, T], tuple[Evaluation, T]]:
+    """Evaluates two configs at once, each followed by `then` in the process that made it.
 
     Most of an evaluation is importing the SDKs' modules, which runs on one core; a forked
     process on the second core halves the wall time (a spawned one re-imports everything and
-    is slower than no second process at all). A fork is only safe while this process has one
-    thread: once the Pulumi runtime has started its executor threads, a child can inherit a
-    lock one of them holds and hang, so then the two run one after the other.
+    is slower than no second process at all). `then` (the plan's policy pack) runs on the base
+    in the child while this process still evaluates or checks the head; its answer must pickle.
+    A fork is only safe while this process has one thread: a child can inherit a lock another
+    thread holds and hang. An evaluation with the shortcuts starts none (plan/shortcuts.py
+    answers the monitor in place), but one without them starts the loop's pool, and a caller
+    may run threads of its own; then the two run one after the other.
     """
     if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
         head = evaluate(head_config, stack, previous_outputs=head_previous)
-        return evaluate(base_config, stack, previous_outputs=base_previous), head
+        head_then = then(head)
+        base = evaluate(base_config, stack, previous_outputs=base_previous)
+        return (base, then(base)), (head, head_then)
     # Loaded here, the SDK modules are the child's without loading them again: otherwise both
     # processes load each one the program touches, a floor's worth of CPU time spent twice.
     load_program_modules()
@@ -314,23 +336,31 @@ def evaluate_both(
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(
-        target=_evaluate_into, args=(sender, base_config, stack, base_previous), daemon=True
+        target=_evaluate_into,
+        args=(sender, then, base_config, stack, base_previous),
+        daemon=True,
     )
     child.start()
     sender.close()
     try:
         head = evaluate(head_config, stack, previous_outputs=head_previous)
+        head_then = then(head)
         try:
             succeeded, outcome = receiver.recv()
         except EOFError:
             # The child died without answering: evaluate here, where any error surfaces whole.
-            return evaluate(base_config, stack, previous_outputs=base_previous), head
+            base = evaluate(base_config, stack, previous_outputs=base_previous)
+            return (base, then(base)), (head, head_then)
     finally:
         receiver.close()
         child.join()
     if not succeeded:
         raise outcome
-    return outcome, head
+    return outcome, (head, head_then)
+
+
+def _nothing(_evaluation: Evaluation) -> None:
+    return None
 
 
 def load_program_modules(program_dir: Path = PROGRAM_DIR) -> None:
@@ -375,10 +405,15 @@ def _load(path: list[str]) -> None:
 
 
 def _evaluate_into(
-    sender: Connection, config: dict[str, Any], stack: str, previous: dict[str, Any] | None
+    sender: Connection,
+    then: Callable[[Evaluation], Any],
+    config: dict[str, Any],
+    stack: str,
+    previous: dict[str, Any] | None,
 ) -> None:
     try:
-        sender.send((True, evaluate(config, stack, previous_outputs=previous)))
+        evaluation = evaluate(config, stack, previous_outputs=previous)
+        sender.send((True, (evaluation, then(evaluation))))
     except Exception as err:  # handed to the parent, which raises it as its own
         sender.send((False, err))
     finally:

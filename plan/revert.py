@@ -8,19 +8,16 @@ with the two swapped, and the mandatory policies run on the base.
 from __future__ import annotations
 
 from config import transition
-from plan.evaluate import Evaluation
-from plan.policy_check import PolicyConfig, check, mandatory
+from plan.policy_check import Violation, mandatory
 
 
 def revert_refusals(
     base_facts: transition.DeployedFacts,
     head_facts: transition.DeployedFacts,
-    base: Evaluation,
-    policy_config: PolicyConfig | None,
-    policies: bool,
+    base_violations: list[Violation] | None,
 ) -> list[str]:
-    """Why the revert would be refused; empty when it is accepted."""
+    """Why the revert would be refused; empty when it is accepted. `base_violations` are the
+    pack's on the base's evaluation, None when the pack did not run."""
     found = [str(err) for err in transition.refusals(head_facts, base_facts)]
-    if policies:
-        found += [f"{v.policy}: {v.message}" for v in mandatory(check(base, policy_config))]
+    found += [f"{v.policy}: {v.message}" for v in mandatory(base_violations or [])]
     return found

@@ -6,16 +6,22 @@ evaluates the sample and a several-app variant with and without them and compare
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import gc
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
 
 import pulumi
 from pulumi import _types as sdk_types
 from pulumi import log as sdk_log
+from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime.proto import source_pb2
+from pulumi.runtime.sync_await import _ensure_event_loop
+
+T = TypeVar("T")
 
 
 def without_aliases(
@@ -43,6 +49,7 @@ def skipping_unneeded_work() -> Iterator[None]:
         _without_stack_traces(),
         _without_debug_logs(),
         _remembered_unwrapped_types(),
+        _monitor_answering_in_place(),
         paused_cycle_collection(),
     ):
         yield
@@ -119,6 +126,73 @@ def _remembered_unwrapped_types() -> Iterator[None]:
         yield
     finally:
         sdk_types.unwrap_type = saved
+
+
+def completed(awaitable: Awaitable[T]) -> T:
+    """The result of an awaitable that finishes without waiting on anything, run in place.
+
+    The mock monitor serializes its answers with the SDK's `serialize_properties`, a coroutine
+    because an input may be an Output. A mock's answer holds plain values only, so it finishes
+    at its first step; driving it here needs no event loop, where `_sync_await` would pump the
+    running one from inside the call it is answering. One that waits is a bug, said as one.
+    """
+    steps = awaitable.__await__()
+    try:
+        steps.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    steps.close()
+    raise RuntimeError("a mock monitor's answer waited on an unresolved value")
+
+
+class _InPlace(concurrent.futures.ThreadPoolExecutor):
+    """An executor that runs each call when it is submitted, in the submitting thread.
+
+    A ThreadPoolExecutor by type only: asyncio takes nothing else as a loop's default executor
+    (CPython 3.11 base_events.py set_default_executor); its pool is never started.
+    """
+
+    def submit(
+        self, fn: Callable[..., T], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except (
+            BaseException
+        ) as err:  # as a pool's worker hands it on (concurrent/futures/thread.py)
+            future.set_exception(err)
+        return future
+
+
+@contextlib.contextmanager
+def _monitor_answering_in_place() -> Iterator[None]:
+    """The mock monitor called in the program's thread, not through a pool of threads.
+
+    The SDK hands every call to the monitor to the event loop's default executor (pulumi 3.272
+    runtime/resource.py do_register and read_resource, invoke.py, settings.py
+    _load_monitor_feature_support: `run_in_executor(None, ...)`), so that a gRPC call to a real
+    engine does not stop the loop. The mock monitor answers from memory, and the hop to a
+    worker thread and back (its wake-up, the lock the threads pass between them, the loop's
+    wake-up) was an eighth of an evaluation's CPU time. The loop awaits the answer as before, in
+    a future resolved at once, so each registration still runs as its own step of the loop; the
+    monitor's own serializing, `_sync_await` in the SDK's MockMonitor, is run by `completed`.
+    Registrations arrive in the order the program makes them rather than the order worker
+    threads finish, which the plan never reads: it orders steps by dependencies. No thread is
+    started, so a fork after an evaluation is safe too.
+    """
+    loop: asyncio.AbstractEventLoop = _ensure_event_loop()  # type: ignore[no-untyped-call]
+    # The loop keeps its default executor in a private field and has no getter; it is put back
+    # as found, None included (run_in_executor then makes a pool when first asked).
+    saved_executor = loop._default_executor  # type: ignore[attr-defined]
+    saved_sync_await = sdk_mocks._sync_await  # type: ignore[attr-defined]
+    loop.set_default_executor(_InPlace(max_workers=1))
+    sdk_mocks._sync_await = completed  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        sdk_mocks._sync_await = saved_sync_await  # type: ignore[attr-defined]
+        loop._default_executor = saved_executor  # type: ignore[attr-defined]
 
 
 @contextlib.contextmanager

@@ -7,10 +7,12 @@ stack references and the warnings.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import subprocess
 import sys
+import threading
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -18,11 +20,13 @@ from typing import Any
 import pytest
 from pulumi import _types as sdk_types
 from pulumi import log as sdk_log
+from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import resource as sdk_resource
 
 from conftest import STACK, sample_config, with_overrides
 from plan.cloud_mocks import CloudMocks
 from plan.evaluate import Evaluation, evaluate
+from plan.shortcuts import completed
 
 
 def _apps(color: str, count: int) -> dict[str, Any]:
@@ -63,13 +67,17 @@ def test_shortcuts_change_nothing_recorded(config: Any) -> None:
 def test_the_sdk_is_itself_again_after_an_evaluation() -> None:
     # Other evaluations and the rest of the process must see the SDK and the collector as found.
     debug, stack_trace = sdk_log.debug, sdk_resource._get_stack_trace
-    unwrap_type = sdk_types.unwrap_type
+    unwrap_type, sync_await = sdk_types.unwrap_type, sdk_mocks._sync_await
+    loop = asyncio.get_event_loop()
+    executor = loop._default_executor  # type: ignore[attr-defined]
     assert gc.isenabled()
     evaluate(sample_config("blue"), STACK)
     assert gc.isenabled()
     assert sdk_log.debug is debug
     assert sdk_resource._get_stack_trace is stack_trace
     assert sdk_types.unwrap_type is unwrap_type
+    assert sdk_mocks._sync_await is sync_await
+    assert loop._default_executor is executor  # type: ignore[attr-defined]
 
 
 class _Observing(CloudMocks):
@@ -77,7 +85,7 @@ class _Observing(CloudMocks):
 
     def __init__(self) -> None:
         super().__init__()
-        self.seen: set[tuple[bool, bool, bool]] = set()
+        self.seen: set[tuple[bool, bool, bool, bool]] = set()
 
     def new_resource(self, args: Any) -> Any:
         self.seen.add(
@@ -85,21 +93,37 @@ class _Observing(CloudMocks):
                 gc.isenabled(),
                 sdk_log.debug.__module__ == "pulumi.log",
                 sdk_types.unwrap_type.__module__ == "pulumi._types",
+                # Off the program's thread: handed to a worker of the loop's pool.
+                threading.current_thread() is not threading.main_thread(),
             )
         )
         return super().new_resource(args)
 
 
 @pytest.mark.parametrize(
-    ("shortcuts", "expected"), [(True, {(False, False, False)}), (False, None)]
+    ("shortcuts", "expected"), [(True, {(False, False, False, False)}), (False, None)]
 )
 def test_the_shortcuts_hold_while_the_program_runs(
-    shortcuts: bool, expected: set[tuple[bool, bool, bool]] | None
+    shortcuts: bool, expected: set[tuple[bool, bool, bool, bool]] | None
 ) -> None:
     mocks = _Observing()
     was_enabled = gc.isenabled()
     evaluate(sample_config("blue"), STACK, mocks=mocks, shortcuts=shortcuts)
-    assert mocks.seen == (expected or {(was_enabled, True, True)})
+    assert mocks.seen == (expected or {(was_enabled, True, True, True)})
+
+
+async def _answer() -> dict[str, str]:
+    return {"id": "answered"}
+
+
+def test_an_answer_that_waits_on_nothing_is_completed_in_place() -> None:
+    assert completed(_answer()) == {"id": "answered"}
+
+
+def test_an_answer_that_would_wait_is_a_bug_said_as_one() -> None:
+    # In place, in the loop's own thread, nothing could ever resolve what it waits on.
+    with pytest.raises(RuntimeError, match="waited on an unresolved value"):
+        completed(asyncio.sleep(0))
 
 
 _PRELOAD_THEN_EVALUATE = """

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import subprocess
+import sys
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
@@ -181,3 +183,74 @@ def test_readme_shows_what_the_sample_flip_really_prints() -> None:
     shown = readme.split("The sample flip prints:\n\n```\n", 1)[1].split("```", 1)[0]
     printed = run_plan("--no-policies").stdout
     assert printed.startswith(shown), "README's sample plan is out of date: paste bin/plan's output"
+
+
+_EXIT_WITH = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from plan.__main__ import exit_with
+print("the plan, unflushed", end="")
+exit_with(int(sys.argv[2]))
+"""
+
+
+# Buffered as a job's pipe is: PYTHONUNBUFFERED would write each print at once.
+_BUFFERED = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+
+
+def test_the_plan_process_ends_with_its_code_after_writing_what_it_printed() -> None:
+    # The process skips Python's teardown (os._exit): what sits in stdout's buffer must still
+    # be written, and a refusal must stay a refusal.
+    for code in (0, 1):
+        result = subprocess.run(
+            [sys.executable, "-c", _EXIT_WITH, str(ROOT), str(code)],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=_BUFFERED,
+        )
+        assert (result.returncode, result.stdout) == (code, "the plan, unflushed")
+
+
+_CLI = """
+import gc, sys
+sys.path.insert(0, sys.argv[1])
+import plan.__main__ as plan_cli
+
+def main(argv=None):
+    print("while planning:", gc.isenabled())
+    return 1
+
+def exit_with(code):
+    print("at the end:", gc.isenabled())
+    sys.exit(code)
+
+plan_cli.main, plan_cli.exit_with = main, exit_with
+plan_cli.cli()
+"""
+
+
+def test_the_plan_command_runs_without_the_cycle_collector_to_its_end() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _CLI, str(ROOT)], capture_output=True, text=True, check=False
+    )
+    assert (result.returncode, result.stdout) == (1, "while planning: False\nat the end: False\n")
+
+
+def test_a_plan_that_cannot_be_written_out_is_not_accepted() -> None:
+    # The job reading the plan went away before it was written: the pipe's read end is closed.
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", _EXIT_WITH, str(ROOT), "0"],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            env=_BUFFERED,
+        )
+    finally:
+        os.close(writer)
+    assert result.returncode == 3
+    assert result.stderr.startswith("error: the plan could not be written out: [Errno 32]")

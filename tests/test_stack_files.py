@@ -63,6 +63,10 @@ def cached_evaluations(
     yield run
 
 
+def _then(then: Callable[[Evaluation], Any], evaluation: Evaluation) -> tuple[Evaluation, Any]:
+    return evaluation, then(evaluation)
+
+
 @pytest.fixture
 def plan(
     monkeypatch: pytest.MonkeyPatch,
@@ -71,10 +75,10 @@ def plan(
     """The plan's own entry point in this process; each distinct config is evaluated once."""
     monkeypatch.setattr(
         plan_main,
-        "evaluate_both",
-        lambda base, head, stack, head_previous=None, base_previous=None: (
-            cached_evaluations(base, stack, base_previous),
-            cached_evaluations(head, stack, head_previous),
+        "evaluate_both_then",
+        lambda then, base, head, stack, head_previous=None, base_previous=None: (
+            _then(then, cached_evaluations(base, stack, base_previous)),
+            _then(then, cached_evaluations(head, stack, head_previous)),
         ),
     )
 
